@@ -1,0 +1,65 @@
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import Column, Integer, String, create_engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+DATABASE_URL: str  # the visualizer gives every run its own SQLite file
+
+engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})
+SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
+Base = declarative_base()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True, index=True)
+    name = Column(String, index=True)
+
+
+Base.metadata.create_all(bind=engine)
+
+app = FastAPI()
+
+
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int, db: Session = Depends(get_db)):
+    item = db.query(Item).filter(Item.id == item_id).first()
+    if item is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    return item
+
+
+SCENARIO = {
+    "title": "Item not found (404)",
+    "summary": "GET /items/42 finds no row and raises HTTPException(404). On an error the "
+    "session is closed before the response is sent.",
+    "requests": [{"method": "GET", "path": "/items/42"}],
+    "key_moments": [
+        {
+            "at": "sql",
+            "text": "The lookup runs and finds nothing: first() returns None.",
+        },
+        {
+            "at": "session.resume",
+            "text": "The HTTPException does not just leave the endpoint: FastAPI throws it "
+            "into get_db at the yield, so the finally block runs.",
+        },
+        {
+            "at": "session.close",
+            "text": "close() rolls back the read transaction and returns the connection "
+            "before the 404 is sent: on errors FastAPI tears down first.",
+        },
+        {
+            "at": "response.start",
+            "text": "Only now does the client get its 404: here the textbook order 6 then 7 "
+            "is what really happens.",
+        },
+    ],
+}

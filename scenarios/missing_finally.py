@@ -1,0 +1,59 @@
+from fastapi import Depends, FastAPI, HTTPException
+from sqlalchemy import Column, Integer, String, create_engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+DATABASE_URL: str  # the visualizer gives every run its own SQLite file
+
+engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})
+SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
+Base = declarative_base()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True, index=True)
+    name = Column(String, index=True)
+
+
+Base.metadata.create_all(bind=engine)
+
+app = FastAPI()
+
+
+def get_db():
+    db = SessionLocal()
+    yield db
+    db.close()  # the bug: no try/finally, so an exception skips this line
+
+
+@app.get("/items/{item_id}")
+def read_item(item_id: int, db: Session = Depends(get_db)):
+    item = db.query(Item).filter(Item.id == item_id).first()
+    if item is None:
+        raise HTTPException(status_code=404, detail="Item not found")
+    return item
+
+
+SCENARIO = {
+    "title": "Missing finally (a leak)",
+    "summary": "The quiz's buggy get_db: close() after the yield with no try/finally. The "
+    "endpoint raises a 404, close() never runs, and the connection stays checked out.",
+    "requests": [{"method": "GET", "path": "/items/7"}],
+    "key_moments": [
+        {
+            "at": "pool.checkout",
+            "text": "The query checks a connection out of the pool, as usual.",
+        },
+        {
+            "at": "session.resume",
+            "text": "The HTTPException is thrown into get_db at the yield. With no "
+            "try/finally around the yield, it leaves get_db right there: the db.close() "
+            "line is skipped.",
+        },
+        {
+            "at": "response.start",
+            "text": "The client gets an ordinary 404, and nothing looks wrong, but the "
+            "session still holds its connection.",
+        },
+    ],
+}

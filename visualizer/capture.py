@@ -1,0 +1,164 @@
+"""The recorder: a bounded buffer hooks append to, and the context tying events to requests."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import weakref
+from collections import Counter
+from contextvars import ContextVar
+from types import FrameType
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import Pool
+
+from visualizer.events import DbState, PoolStatus, RawEvent
+
+# Which request the running code serves. Contextvars reach worker threads and greenlets,
+# so a sync dependency's setup, endpoint and teardown stay tied to their request.
+current_request: ContextVar[int | None] = ContextVar("visualizer_request", default=None)
+# What the session is doing right now (commit, rollback, close), so that the pool and SQL
+# events fired inside that call can be placed on the right step.
+current_phase: ContextVar[str | None] = ContextVar("visualizer_phase", default=None)
+
+_MAX_FRAMES = 80
+
+
+def session_state(session: Session | None) -> DbState:
+    """The `db` variable's state as a learner would name it."""
+    if session is None:
+        return DbState.NONE
+    if getattr(session, "_visualizer_closed", False):
+        return DbState.CLOSED
+    transaction = session.get_transaction()
+    if transaction is None:
+        return DbState.IDLE
+    if getattr(transaction, "_connections", None):
+        return DbState.CONNECTION
+    return DbState.TRANSACTION
+
+
+class Recorder:
+    """Collects one run's events. Hooks call `record`; it never raises into the app."""
+
+    def __init__(self, scenario_file: str, capacity: int = 20_000) -> None:
+        self.scenario_file = scenario_file
+        self.capacity = capacity
+        self.events: list[RawEvent] = []
+        self.dropped = 0
+        self.hook_errors: Counter[str] = Counter()
+        self.pool: Pool | None = None
+        self.recording = True
+        self.sessions: weakref.WeakSet[Session] = weakref.WeakSet()
+        self._request_sessions: dict[int, weakref.ref[Session]] = {}
+        self._finished: dict[int, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    # -- called from hooks --------------------------------------------------------------
+
+    def record(
+        self,
+        kind: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        session: Session | None = None,
+        line: int | None = None,
+        walk: bool = True,
+        request: int | None = None,
+        t_ns: int | None = None,
+    ) -> None:
+        """Append one event; any failure is counted, never raised."""
+        if not self.recording:
+            return
+        try:
+            self._append(kind, detail, session, line, walk, request, t_ns)
+        except Exception as error:  # a hook must never break the observed request
+            self.hook_failed(kind, error)
+
+    def hook_failed(self, kind: str, error: BaseException) -> None:
+        self.hook_errors[f"{kind}: {type(error).__name__}: {error}"] += 1
+
+    def _append(
+        self,
+        kind: str,
+        detail: dict[str, Any] | None,
+        session: Session | None,
+        line: int | None,
+        walk: bool,
+        request: int | None,
+        t_ns: int | None,
+    ) -> None:
+        if len(self.events) >= self.capacity:
+            self.dropped += 1
+            return
+        if request is None:
+            request = current_request.get()
+        if session is None and request is not None:
+            ref = self._request_sessions.get(request)
+            session = ref() if ref is not None else None
+        if line is None and walk:
+            line = self._scenario_line()
+        self.events.append(
+            RawEvent(
+                t_ns=t_ns if t_ns is not None else time.perf_counter_ns(),
+                kind=kind,
+                request=request,
+                line=line,
+                thread=threading.get_ident(),
+                db=session_state(session),
+                pool=self.pool_status(),
+                phase=current_phase.get(),
+                detail=detail or {},
+            )
+        )
+
+    def _scenario_line(self) -> int | None:
+        """The line of scenario code running now: the nearest scenario frame on the stack."""
+        frame: FrameType | None = sys._getframe(3)
+        for _ in range(_MAX_FRAMES):
+            if frame is None:
+                return None
+            if frame.f_code.co_filename == self.scenario_file:
+                return frame.f_lineno
+            frame = frame.f_back
+        return None
+
+    def pool_status(self) -> PoolStatus:
+        pool = self.pool
+        if pool is None:
+            return PoolStatus()
+        checked_out = getattr(pool, "checkedout", None)
+        size = getattr(pool, "size", None)
+        overflow = getattr(pool, "overflow", None)  # QueuePool: negative while under size
+        return PoolStatus(
+            checked_out=checked_out() if checked_out else None,
+            size=size() if size else None,
+            overflow=max(0, overflow()) if overflow else None,
+        )
+
+    # -- request bookkeeping -----------------------------------------------------------
+
+    def session_created(self, session: Session) -> None:
+        try:
+            self.sessions.add(session)
+            request = current_request.get()
+            if request is not None:
+                self._request_sessions[request] = weakref.ref(session)
+        except Exception as error:  # a hook must never break the observed request
+            self.hook_failed("session.create", error)
+
+    def request_started(self, request: int) -> None:
+        with self._lock:
+            self._finished.setdefault(request, threading.Event())
+
+    def request_finished(self, request: int) -> None:
+        with self._lock:
+            self._finished.setdefault(request, threading.Event()).set()
+
+    def wait_finished(self, request: int, timeout: float) -> bool:
+        """Wait until the app has returned for this request, teardown included."""
+        with self._lock:
+            done = self._finished.setdefault(request, threading.Event())
+        return done.wait(timeout)

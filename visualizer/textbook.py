@@ -1,0 +1,173 @@
+"""The seven textbook steps, and how each observed event maps onto them and is narrated."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from visualizer.events import DbState, RawEvent
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    number: int
+    title: str
+    textbook_state: str
+
+
+STEPS = (
+    Step(1, "Request starts", "No session"),
+    Step(2, "get_db creates a session", "Session open"),
+    Step(3, "Session yielded to the endpoint", "Session open"),
+    Step(4, "Endpoint runs queries", "Session open"),
+    Step(5, "Commit or rollback", "Session open"),
+    Step(6, "Session closed in finally", "Session closed"),
+    Step(7, "Response returned", "Session closed"),
+)
+
+_FIXED_STEPS = {
+    "request.start": 1,
+    "session.create": 2,
+    "session.yield": 3,
+    "before_commit": 5,
+    "after_commit": 5,
+    "after_rollback": 5,
+    "after_soft_rollback": 5,
+    "session.close": 6,
+    "response.start": 7,
+    "response.end": 7,
+    "client.headers": 7,
+    "client.body": 7,
+}
+_PHASE_STEPS = {"commit": 5, "rollback": 5, "close": 6}
+
+
+def step_for(event: RawEvent) -> int | None:
+    """The textbook step an event belongs to; None where no step fits."""
+    if event.request is None:
+        return None  # e.g. a connection freed by the garbage collector, outside any request
+    if event.kind in _FIXED_STEPS:
+        return _FIXED_STEPS[event.kind]
+    if event.phase in _PHASE_STEPS:
+        return _PHASE_STEPS[event.phase]
+    if event.kind == "session.resume":
+        return None  # the endpoint is done; get_db goes on after its yield
+    return 4
+
+
+def _pool_count(event: RawEvent) -> str:
+    pool = event.pool
+    if pool.checked_out is None:
+        return ""
+    return f" ({pool.checked_out} of {pool.size} in use)"
+
+
+def narrate(event: RawEvent) -> str:
+    """One plain-English sentence saying what this event was."""
+    d = event.detail
+    match event.kind:
+        case "request.start":
+            return f"The client's {d.get('method')} {d.get('path')} reaches the server."
+        case "session.create":
+            return "get_db calls SessionLocal(): a new Session, no transaction, no connection."
+        case "session.yield":
+            return "get_db yields db and pauses; FastAPI passes the session to the endpoint."
+        case "session.resume" if d.get("error"):
+            return f"The endpoint raised {d['error']}; FastAPI throws it into get_db at the yield."
+        case "session.resume":
+            return "The endpoint has returned; get_db resumes after its yield."
+        case "session.close":
+            return f"db.close() {d.get('did', 'ran')}."
+        case "after_transaction_create":
+            return "The session starts a transaction object; still no connection."
+        case "after_begin":
+            return "The transaction begins on its connection."
+        case "do_orm_execute":
+            return f"The session runs an ORM {d.get('statement', 'statement')}."
+        case "sql":
+            return f"SQL sent to the database: {d.get('sql', '')}"
+        case "after_flush":
+            return "Pending changes were flushed: the SQL ran, but nothing is permanent yet."
+        case "before_commit":
+            return "db.commit() starts: pending changes are flushed first."
+        case "after_commit":
+            return "COMMIT succeeded: the changes are now permanent."
+        case "after_rollback":
+            return "The transaction was rolled back: its changes are discarded."
+        case "after_soft_rollback":
+            return "The session's transaction state was reset after a rollback."
+        case "after_transaction_end":
+            return "The session's transaction object ends."
+        case "pool.checkout":
+            return "A connection is checked out of the pool" + _pool_count(event) + "."
+        case "pool.reset":
+            return "The connection is rolled back (reset) on its way back to the pool."
+        case "pool.checkin":
+            return "The connection goes back to the pool" + _pool_count(event) + "."
+        case "response.start":
+            return f"The server sends the status line {d.get('status')} and the headers."
+        case "response.end":
+            return "The server sends the last of the response body."
+        case "client.headers":
+            return f"The client receives status {d.get('status')} and the headers."
+        case "client.body":
+            return "The client has the whole response body."
+    return event.kind
+
+
+def action_and_result(kind: str, detail: dict[str, Any]) -> tuple[str, str]:
+    """The execution table's Action and Result columns for one event."""
+    match kind:
+        case "request.start":
+            return f"{detail.get('method')} {detail.get('path')} arrives", "Request handling starts"
+        case "session.create":
+            return "db = SessionLocal()", "Session object created; no connection yet"
+        case "session.yield":
+            return "yield db", "The endpoint receives db"
+        case "session.resume":
+            if error := detail.get("error"):
+                return f"get_db resumes with {error}", "Exception thrown in at the yield"
+            return "get_db resumes after yield", "Endpoint finished normally"
+        case "sql":
+            return str(detail.get("sql", ""))[:60], "Statement sent on the connection"
+        case "pool.checkout":
+            return "Connection checked out", "The session now holds a connection"
+        case "pool.checkin":
+            return "Connection checked in", "Connection back in the pool"
+        case "after_commit":
+            return "COMMIT", "Changes saved"
+        case "after_rollback":
+            return "ROLLBACK", "Changes discarded"
+        case "session.close":
+            return "db.close()", _CLOSE_RESULT.get(detail.get("before", ""), "Session closed")
+        case "response.start":
+            return f"Send {detail.get('status')} and headers", "The client can read the status"
+        case "client.body":
+            return "Client has the body", f"Response {detail.get('status')} complete"
+    return kind, ""
+
+
+_CLOSE_RESULT = {
+    DbState.CONNECTION.value: "Rolled back; connection returned to the pool",
+    DbState.TRANSACTION.value: "Ended a transaction that had no connection",
+    DbState.IDLE.value: "Nothing to do: no transaction, no connection",
+    DbState.CLOSED.value: "Nothing to do: already closed",
+}
+
+# The events a learner needs in the execution table; the rest stay in the full event list.
+TABLE_KINDS = frozenset(
+    {
+        "request.start",
+        "session.create",
+        "session.yield",
+        "sql",
+        "pool.checkout",
+        "after_commit",
+        "after_rollback",
+        "session.resume",
+        "session.close",
+        "pool.checkin",
+        "response.start",
+        "client.body",
+    }
+)
