@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import httpx
 import pytest
 
+from tests.browser_support import CHROMIUM_ARGS, require_chromium
+from visualizer.app import create_app
+from visualizer.loopback import LoopbackServer
 from visualizer.runner import run_scenario
 from visualizer.scenarios import Registry
+from visualizer.settings import Settings
 from visualizer.trace import Trace
 
 
@@ -27,3 +34,41 @@ def traced(registry: Registry) -> Callable[[str], Trace]:
         return cache[name]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The visualizer itself, served by real uvicorn on a free loopback port."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("data"))
+    with LoopbackServer(create_app(settings)) as server:
+        yield server.url
+
+
+def finished_run(site: str, scenario: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Start a run through the API and wait for its trace."""
+    created = httpx.post(f"{site}/api/runs", json={"scenario": scenario})
+    assert created.status_code == 201, created.text
+    run_id = created.json()["id"]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body: dict[str, Any] = httpx.get(f"{site}/api/runs/{run_id}").json()
+        if body["status"] != "running":
+            return body
+        time.sleep(0.05)
+    raise AssertionError(f"run {run_id} of {scenario} did not finish")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    """pytest-playwright's launch arguments, pointed at Debian's Chromium (never downloaded)."""
+    return {
+        **browser_type_launch_args,
+        "executable_path": require_chromium(),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def base_url(site: str) -> str:
+    """pytest-playwright's base URL: our own server (theirs trips a pytest deprecation)."""
+    return site

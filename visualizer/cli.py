@@ -1,23 +1,34 @@
-"""The command line: list scenarios, run one in the terminal or as JSON."""
+"""The command line: serve the page, list scenarios, run one in the terminal or as JSON."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import socket
 import sys
+import threading
+import webbrowser
 from collections.abc import Sequence
 
+import uvicorn
+
+from visualizer.loopback import THREAD_NAME
 from visualizer.runner import run_scenario
 from visualizer.scenarios import Registry, ScenarioError
+from visualizer.settings import Settings, SettingsError
 from visualizer.terminal import render_list, render_trace
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="session-visualizer",
-        description="Watch a real FastAPI request open, use and close its SQLAlchemy session.",
+        description="Watch a real FastAPI request open, use and close its SQLAlchemy session. "
+        "With no command, serve the page and open it in the browser.",
     )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("list", help="list the scenarios")
     run = commands.add_parser("run", help="run a scenario and show what really happened")
@@ -26,32 +37,79 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_server_log() -> None:
-    # A scenario's 500 makes uvicorn log the traceback; the trace already tells the story.
-    logging.getLogger("uvicorn.error").addHandler(logging.NullHandler())
-    logging.getLogger("uvicorn.error").propagate = False
+class _NotScenarioServers(logging.Filter):
+    """A scenario's 500 makes its server log a traceback; the trace already tells that story."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD_NAME
+
+
+def _quiet_scenario_servers() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    logger.addFilter(_NotScenarioServers())
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(settings: Settings, open_browser: bool) -> int:
+    from visualizer.app import create_app  # the web stack is only needed to serve
+
+    try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as error:
+        print(
+            f"session-visualizer: cannot listen on {settings.host}:{settings.port} "
+            f"({error.strerror}). Is it already running? Try another port: --port "
+            f"{settings.port + 1}",
+            file=sys.stderr,
+        )
+        return 2
+    url = f"http://{settings.host}:{sock.getsockname()[1]}/"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), ws_per_message_deflate=False, log_level="info")
+    )
+    _quiet_scenario_servers()
+    print(f"Session lifecycle visualizer: {url}  (Ctrl+C stops it)", flush=True)
+    if open_browser:
+        threading.Timer(0.8, webbrowser.open, (url,)).start()
+    server.run(sockets=[sock])
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command is None:
+        try:
+            settings = Settings.from_env(host=args.host, port=args.port)
+        except SettingsError as error:
+            print(f"session-visualizer: {error}", file=sys.stderr)
+            return 2
+        return serve(settings, open_browser=not args.no_browser)
     registry = Registry()
     if args.command == "list":
         print(render_list(registry))
         return 0
-    if args.command == "run":
-        try:
-            scenario = registry.get(args.name)
-        except ScenarioError as error:
-            print(f"session-visualizer: {error}", file=sys.stderr)
-            return 2
-        _quiet_server_log()
-        trace = run_scenario(scenario)
-        if args.json:
-            print(json.dumps(trace.to_json()))
-        else:
-            print(render_trace(trace))
-        return 0
-    _parser().print_help()
+    try:
+        scenario = registry.get(args.name)
+    except ScenarioError as error:
+        print(f"session-visualizer: {error}", file=sys.stderr)
+        return 2
+    _quiet_scenario_servers()
+    trace = run_scenario(scenario)
+    print(json.dumps(trace.to_json()) if args.json else render_trace(trace))
     return 0
 
 

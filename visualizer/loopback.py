@@ -11,6 +11,8 @@ from types import TracebackType
 import uvicorn
 from starlette.types import ASGIApp
 
+THREAD_NAME = "loopback-server"  # the CLI keeps this thread's error log out of the terminal
+
 
 class LoopbackServer:
     """`with LoopbackServer(app) as server:` serves `app` at `server.url` until the block ends."""
@@ -28,7 +30,7 @@ class LoopbackServer:
             ws_per_message_deflate=False,
         )
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._serve, name="uvicorn", daemon=True)
+        self._thread = threading.Thread(target=self._serve, name=THREAD_NAME, daemon=True)
         self.loop_thread: int | None = None
         self._error: BaseException | None = None
 

@@ -1,0 +1,180 @@
+// The player: the run's events, a cursor, and play, pause, step, back, speed.
+// The server renders the stage for each cursor; htmx morphs it in, so CSS transitions run.
+(() => {
+  "use strict";
+
+  const BASE_DELAY_MS = 1200; // one event every 1.2 s at 1x: a human pace, whatever the run's
+
+  const root = document.getElementById("player");
+  if (!root) return;
+  const runId = root.dataset.run;
+  const stage = document.getElementById("stage");
+  const live = document.getElementById("live");
+  const scrubber = document.getElementById("scrubber");
+  const position = document.getElementById("position");
+  const speedSelect = document.getElementById("speed");
+  const liveStatus = document.getElementById("live-status");
+  const toggleButton = root.querySelector('[data-action="toggle"]');
+
+  const state = {
+    events: [], // the run's events in seq order, as the websocket delivers them
+    ended: false,
+    cursor: 0, // how many events are shown
+    playing: false,
+    wanted: null, // a cursor asked for (#step=N) before that many events had arrived
+    timer: null,
+    renderToken: 0,
+  };
+  const snapshots = new Map(); // cursor -> stage HTML, kept once the run has ended
+
+  function requestedStep() {
+    const match = /step=(\d+)/.exec(location.hash);
+    return match ? Number(match[1]) : null;
+  }
+
+  function showPosition() {
+    scrubber.max = String(state.events.length);
+    scrubber.value = String(state.cursor);
+    position.textContent = `${state.cursor} / ${state.events.length}`;
+    const label = state.playing ? "Pause" : "Play";
+    toggleButton.textContent = state.playing ? "❚❚ Pause" : "▶ Play";
+    toggleButton.setAttribute("aria-label", label);
+  }
+
+  // Keep the current row and code line in view inside their own scrolling boxes.
+  function centre(selector) {
+    const item = stage.querySelector(selector);
+    const box = item && item.closest(".scroll");
+    if (!box) return;
+    const top = item.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    box.scrollTop = top - box.clientHeight / 2;
+  }
+
+  async function render(cursor) {
+    const token = ++state.renderToken;
+    let html = snapshots.get(cursor);
+    if (html === undefined) {
+      const response = await fetch(`/runs/${runId}/stage?cursor=${cursor}`);
+      if (!response.ok) return;
+      html = await response.text();
+      if (state.ended) snapshots.set(cursor, html);
+    }
+    if (token !== state.renderToken) return; // a later step was asked for meanwhile
+    await htmx.swap({ target: stage, swap: "innerMorph", text: html, sourceElement: stage });
+    centre(".exec tr.current");
+    centre(".code .line.current");
+    stage.dispatchEvent(new CustomEvent("player:rendered", { detail: { cursor } }));
+  }
+
+  function go(cursor) {
+    const target = Math.max(0, Math.min(cursor, state.events.length));
+    if (target === state.cursor && stage.dataset.cursor === String(target)) return;
+    state.cursor = target;
+    stage.dataset.cursor = String(target);
+    history.replaceState(null, "", `#step=${target}`);
+    showPosition();
+    render(target);
+  }
+
+  function schedule() {
+    clearTimeout(state.timer);
+    if (!state.playing) return;
+    const speed = Number(speedSelect.value) || 1;
+    state.timer = setTimeout(tick, BASE_DELAY_MS / speed);
+  }
+
+  function tick() {
+    if (state.cursor < state.events.length) {
+      go(state.cursor + 1);
+    } else if (state.ended) {
+      pause();
+      return;
+    }
+    schedule(); // not ended: wait for the next event to arrive
+  }
+
+  function play() {
+    if (state.ended && state.cursor >= state.events.length) go(0);
+    state.playing = true;
+    showPosition();
+    schedule();
+  }
+
+  function pause() {
+    state.playing = false;
+    clearTimeout(state.timer);
+    showPosition();
+  }
+
+  const actions = {
+    toggle: () => (state.playing ? pause() : play()),
+    back: () => { pause(); go(state.cursor - 1); },
+    forward: () => { pause(); go(state.cursor + 1); },
+    restart: () => { go(0); play(); },
+    end: () => { pause(); go(state.events.length); },
+  };
+
+  root.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button) actions[button.dataset.action]();
+  });
+  scrubber.addEventListener("input", () => { pause(); go(Number(scrubber.value)); });
+  speedSelect.addEventListener("change", schedule);
+
+  const keys = { " ": "toggle", ArrowLeft: "back", ArrowRight: "forward", Home: "restart", End: "end" };
+  document.addEventListener("keydown", (event) => {
+    const action = keys[event.key];
+    if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.target.closest("input, select, textarea, button, a")) return; // theirs to handle
+    event.preventDefault();
+    actions[action]();
+  });
+
+  function receive(message) {
+    if (message.type === "event") {
+      if (message.event.seq === state.events.length + 1) state.events.push(message.event);
+      if (state.wanted !== null && state.events.length >= state.wanted) {
+        go(state.wanted);
+        state.wanted = null;
+      }
+      showPosition();
+    } else if (message.type === "end") {
+      state.ended = true;
+      liveStatus.textContent = message.status === "failed"
+        ? `The run failed${message.error ? ": " + message.error : "."}`
+        : `All ${state.events.length} events recorded.`;
+      if (state.wanted !== null) { go(state.wanted); state.wanted = null; }
+      showPosition();
+    } else if (message.type === "error") {
+      liveStatus.textContent = message.message;
+    }
+  }
+
+  live.addEventListener("htmx:ws:after:message:incoming", async (event) => {
+    receive(await event.detail.message.json());
+  });
+  live.addEventListener("htmx:ws:close", () => {
+    if (!state.ended) liveStatus.textContent = "Connection lost; reconnecting…";
+  });
+  live.addEventListener("htmx:ws:after:connection", () => {
+    if (!state.ended) liveStatus.textContent = "Recording…";
+  });
+
+  // A #step=N link followed on this page moves there too.
+  window.addEventListener("hashchange", () => {
+    const asked = requestedStep();
+    if (asked === null || asked === state.cursor) return;
+    pause();
+    if (asked <= state.events.length) go(asked);
+    else state.wanted = asked;
+  });
+
+  const asked = requestedStep();
+  stage.dataset.cursor = "0";
+  if (asked !== null) {
+    state.wanted = asked;
+  } else if (root.dataset.status === "running") {
+    play(); // a run just started: play it as its events arrive
+  }
+  showPosition();
+})();

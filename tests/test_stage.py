@@ -1,0 +1,61 @@
+"""The stage's view of a trace at a cursor: pure, so tested without a browser or a server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from tests.helpers import seq_of
+from visualizer.stage import stage_context
+from visualizer.trace import Trace
+
+Traced = Callable[[str], Trace]
+
+
+def test_the_callout_appears_when_the_response_overtakes_the_close(traced: Traced) -> None:
+    trace = traced("create_item")
+    sent = seq_of(trace, "response.start")
+    assert "response_before_close" not in {
+        d.kind for d in stage_context(trace, sent - 1)["callouts"]
+    }
+    assert "response_before_close" in {d.kind for d in stage_context(trace, sent)["callouts"]}
+
+
+def test_no_order_callout_for_item_not_found(traced: Traced) -> None:
+    trace = traced("item_not_found")
+    context = stage_context(trace, len(trace.events))
+    assert context["callouts"] == []
+    assert [d.kind for d in context["notes"]] == ["rollback_in_close"]
+
+
+def test_step_nodes_follow_the_focused_request(traced: Traced) -> None:
+    trace = traced("create_item")
+    context = stage_context(trace, seq_of(trace, "session.yield"))
+    states = {node.step.number: node.state for node in context["nodes"]}
+    assert states == {
+        1: "visited",
+        2: "visited",
+        3: "current",
+        4: "pending",
+        5: "pending",
+        6: "pending",
+        7: "pending",
+    }
+    end = stage_context(trace, len(trace.events))
+    assert end["out_of_order"] == {5, 7}  # 4 after 5, and 6 after 7
+    assert end["focus"].db == "Closed session"
+
+
+def test_the_pool_gauge_and_the_timing_sentence(traced: Traced) -> None:
+    trace = traced("create_item")
+    context = stage_context(trace, seq_of(trace, "after_begin"))
+    assert context["pool_slots"] == ["used", "free", "free", "free", "free"]
+    timing = stage_context(trace, len(trace.events))["timings"][1]
+    assert timing.closed_ms is not None and timing.client_ms is not None
+    assert "before the session closed" in timing.sentence or "closed" in timing.sentence
+
+
+def test_the_code_line_of_the_current_event_is_known(traced: Traced) -> None:
+    trace = traced("create_item")
+    context = stage_context(trace, seq_of(trace, "session.create"))
+    _, text = context["code_lines"][context["frame"].line - 1]
+    assert text.strip() == "db = SessionLocal()"
