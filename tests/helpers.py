@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
 from visualizer.events import Event
 from visualizer.trace import Trace
+
+T = TypeVar("T")
 
 
 def kinds(trace: Trace, request: int | None = 1) -> list[str]:
@@ -24,3 +31,13 @@ def steps(trace: Trace, request: int = 1) -> list[int]:
 
 def deviation_kinds(trace: Trace) -> set[str]:
     return {d.kind for d in trace.deviations}
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to the end on a worker thread.
+
+    Playwright's sync API leaves an event loop running on the main thread, after which
+    asyncio.run() there refuses to start; a fresh thread has no loop.
+    """
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

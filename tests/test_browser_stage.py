@@ -33,8 +33,10 @@ def errors(page: Page) -> Iterator[list[str]]:
 
 
 def _at(page: Page, site: str, run_id: str, cursor: int) -> None:
+    """Open a run at a cursor and wait until the server's stage for it is in the page."""
     page.goto(f"{site}/runs/{run_id}#step={cursor}")
     expect(page.locator("#position")).to_have_text(re.compile(rf"^{cursor} / \d+$"))
+    expect(page.locator("#stage .where")).to_contain_text(f"Event {cursor} of")
 
 
 def _narration_is(page: Page, trace: dict[str, Any], cursor: int) -> None:

@@ -12,6 +12,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from tests.conftest import finished_run
+from tests.helpers import run_async
 
 
 async def _read_until_end(ws: ClientConnection) -> list[dict[str, Any]]:
@@ -34,7 +35,7 @@ def test_a_live_run_streams_every_event_in_order_then_the_end(site: str) -> None
             messages = await _read_until_end(ws)
         return messages, httpx.get(f"{site}/api/runs/{created['id']}").json()
 
-    messages, trace = asyncio.run(scenario())
+    messages, trace = run_async(scenario())
     events = [m["event"] for m in messages if m["type"] == "event"]
     assert [m["type"] for m in messages[:-1]] == ["event"] * len(events)
     assert events == trace["events"]
@@ -49,7 +50,7 @@ def test_a_late_client_first_gets_every_event_so_far(site: str) -> None:
             return await _read_until_end(ws)
 
     for _ in range(2):  # a reconnect gets the same again
-        messages = asyncio.run(scenario())
+        messages = run_async(scenario())
         assert [m["event"] for m in messages[:-1]] == trace["events"]
 
 
@@ -65,7 +66,7 @@ def test_bad_client_messages_get_errors_and_the_connection_stays_usable(site: st
                 replies.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
             return replies
 
-    replies = asyncio.run(scenario())
+    replies = run_async(scenario())
     assert [r["type"] for r in replies] == ["error", "error", "error", "pong"]
     assert "JSON" in replies[0]["message"] and "dance" in replies[2]["message"]
 
@@ -79,4 +80,4 @@ def test_an_unknown_run_gets_an_error_and_is_closed(site: str) -> None:
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4404
             return message
 
-    assert asyncio.run(scenario()) == {"type": "error", "message": "no run 'nope'"}
+    assert run_async(scenario()) == {"type": "error", "message": "no run 'nope'"}
