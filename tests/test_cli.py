@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+from pathlib import Path
+
+import httpx
 
 from visualizer.scenarios import Registry
 
@@ -52,3 +57,35 @@ def test_a_500_scenario_keeps_the_terminal_clean() -> None:
     result = _cli("run", "endpoint_error")
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
+
+
+def _serve(port: int, data: Path) -> subprocess.Popen[str]:
+    env = {**os.environ, "SESSION_VISUALIZER_DATA": str(data)}
+    return subprocess.Popen(
+        [sys.executable, "-m", "visualizer", "--no-browser", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_no_command_serves_the_page_and_a_busy_port_says_so(tmp_path: Path) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = _serve(port, tmp_path)
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in banner
+        home = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        assert home.status_code == 200 and "Create an item" in home.text
+        second = _serve(port, tmp_path)
+        _, err = second.communicate(timeout=30)
+        assert second.returncode == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in err and "--port" in err
+        assert "Traceback" not in err
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
