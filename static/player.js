@@ -15,6 +15,10 @@
   const speedSelect = document.getElementById("speed");
   const liveStatus = document.getElementById("live-status");
   const toggleButton = root.querySelector('[data-action="toggle"]');
+  const predictBox = document.getElementById("predict");
+  const questionPanel = document.getElementById("question");
+  const scoreOutput = document.getElementById("score");
+  const summary = document.getElementById("summary");
 
   const state = {
     events: [], // the run's events in seq order, as the websocket delivers them
@@ -26,6 +30,8 @@
     renderToken: 0,
   };
   const snapshots = new Map(); // cursor -> stage HTML, kept once the run has ended
+  // Predict mode: where the questions stop, which were asked, and the score.
+  const predict = { stops: null, asked: new Set(), right: 0, answered: 0, active: null };
 
   function requestedStep() {
     const match = /step=(\d+)/.exec(location.hash);
@@ -84,6 +90,7 @@
   }
 
   function tick() {
+    if (askIfDue()) return;
     if (state.cursor < state.events.length) {
       go(state.cursor + 1);
     } else if (state.ended) {
@@ -109,14 +116,15 @@
   const actions = {
     toggle: () => (state.playing ? pause() : play()),
     back: () => { pause(); go(state.cursor - 1); },
-    forward: () => { pause(); go(state.cursor + 1); },
+    forward: () => { pause(); if (!askIfDue()) go(state.cursor + 1); },
     restart: () => { go(0); play(); },
     end: () => { pause(); go(state.events.length); },
   };
 
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
-    if (button) actions[button.dataset.action]();
+    const action = button && actions[button.dataset.action];
+    if (action) action();
   });
   scrubber.addEventListener("input", () => { pause(); go(Number(scrubber.value)); });
   speedSelect.addEventListener("change", schedule);
@@ -125,6 +133,7 @@
   document.addEventListener("keydown", (event) => {
     const action = keys[event.key];
     if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (predict.active !== null) return; // a question is waiting for its answer
     if (event.target.closest("input, select, textarea, button, a")) return; // theirs to handle
     event.preventDefault();
     actions[action]();
@@ -145,6 +154,8 @@
         : `All ${state.events.length} events recorded.`;
       if (state.wanted !== null) { go(state.wanted); state.wanted = null; }
       showPosition();
+      loadSummary();
+      if (predictBox.checked) loadStops();
     } else if (message.type === "error") {
       liveStatus.textContent = message.message;
     }
@@ -159,6 +170,92 @@
   live.addEventListener("htmx:ws:after:connection", () => {
     if (!state.ended) liveStatus.textContent = "Recording…";
   });
+
+  // -- predict mode -------------------------------------------------------------------------
+
+  async function swapInto(target, html) {
+    await htmx.swap({ target, swap: "innerHTML", text: html, sourceElement: target });
+  }
+
+  async function loadStops() {
+    if (predict.stops !== null || !state.ended) return;
+    const response = await fetch(`/runs/${runId}/questions`);
+    predict.stops = response.ok ? await response.json() : [];
+    showScore();
+  }
+
+  function showScore() {
+    if (!predictBox.checked) { scoreOutput.textContent = ""; return; }
+    const total = predict.stops ? predict.stops.length : 0;
+    scoreOutput.textContent = total
+      ? `Predictions: ${predict.right} right of ${predict.answered} (${total} questions)`
+      : "No questions for this run.";
+  }
+
+  // Stop and ask when the next event is one a question is about. True while one is open.
+  function askIfDue() {
+    if (predict.active !== null) return true;
+    if (!predictBox.checked || !predict.stops) return false;
+    const stop = predict.stops.find((s) => s.cursor === state.cursor && !predict.asked.has(s.question));
+    if (!stop) return false;
+    pause();
+    ask(stop.question);
+    return true;
+  }
+
+  async function ask(index) {
+    predict.active = index;
+    predict.asked.add(index);
+    const response = await fetch(`/runs/${runId}/questions/${index}`);
+    await swapInto(questionPanel, await response.text());
+    const first = questionPanel.querySelector("input");
+    if (first) first.focus();
+  }
+
+  function closeQuestion() {
+    questionPanel.replaceChildren();
+    predict.active = null;
+    play();
+  }
+
+  questionPanel.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const choice = form.elements.choice.value;
+    if (choice === "") return;
+    const response = await fetch(`/runs/${runId}/questions/${form.dataset.question}/answer`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ choice: Number(choice) }),
+    });
+    await swapInto(questionPanel, await response.text());
+    const verdict = questionPanel.querySelector("[data-correct]");
+    predict.answered += 1;
+    if (verdict && verdict.dataset.correct === "true") predict.right += 1;
+    showScore();
+    const next = questionPanel.querySelector('[data-action="continue"]');
+    if (next) next.focus();
+  });
+  questionPanel.addEventListener("click", (event) => {
+    const button = event.target.closest("button[data-action]");
+    if (button && ["continue", "skip-question"].includes(button.dataset.action)) closeQuestion();
+  });
+  predictBox.checked = localStorage.getItem("predict-mode") === "on";
+  predictBox.addEventListener("change", () => {
+    localStorage.setItem("predict-mode", predictBox.checked ? "on" : "off");
+    if (predictBox.checked) loadStops();
+    showScore();
+  });
+
+  // -- the whole run, once it has ended ---------------------------------------------------
+
+  let summaryLoaded = false;
+  async function loadSummary() {
+    if (summaryLoaded) return;
+    summaryLoaded = true;
+    const response = await fetch(summary.dataset.src);
+    if (response.ok) await swapInto(summary, await response.text());
+  }
 
   // A #step=N link followed on this page moves there too.
   window.addEventListener("hashchange", () => {

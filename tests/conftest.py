@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import ConsoleMessage, Page
 
 from tests.browser_support import CHROMIUM_ARGS, require_chromium
 from visualizer.app import create_app
@@ -72,3 +73,18 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
 def base_url(site: str) -> str:
     """pytest-playwright's base URL: our own server (theirs trips a pytest deprecation)."""
     return site
+
+
+@pytest.fixture
+def errors(page: Page) -> Iterator[list[str]]:
+    """Console errors and uncaught exceptions of the page; a test ends by asserting none."""
+    found: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            found.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: found.append(str(error)))
+    page.set_viewport_size({"width": 1280, "height": 720})
+    yield found

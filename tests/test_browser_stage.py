@@ -4,32 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import ConsoleMessage, Page, expect
+from playwright.sync_api import Page, expect
 
 from tests.browser_support import screenshot_path
 from tests.conftest import finished_run
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def errors(page: Page) -> Iterator[list[str]]:
-    """Console errors and uncaught exceptions of the page; a test ends by asserting none."""
-    found: list[str] = []
-
-    def on_console(message: ConsoleMessage) -> None:
-        if message.type == "error":
-            found.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: found.append(str(error)))
-    page.set_viewport_size({"width": 1280, "height": 720})
-    yield found
 
 
 def _at(page: Page, site: str, run_id: str, cursor: int) -> None:

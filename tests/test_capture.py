@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import gc
+from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
 from tests.helpers import kinds
-from visualizer.capture import Recorder
+from visualizer.capture import Recorder, current_request
+from visualizer.events import GARBAGE_COLLECTOR
+from visualizer.instrument import listen_engine_events
 from visualizer.runner import run_scenario
 from visualizer.scenarios import Registry
+from visualizer.textbook import step_for
 
 
 class FailingOnSql(Recorder):
@@ -46,3 +54,38 @@ def test_every_server_event_belongs_to_a_request_and_a_thread(registry: Registry
     # ASGI messages are sent from the event loop; the sync get_db runs on worker threads.
     assert all(e.thread == "event loop" for e in trace.events if e.kind.startswith("response."))
     assert all(e.thread.startswith("worker") for e in trace.events if e.kind == "session.create")
+
+
+def test_a_connection_the_collector_frees_belongs_to_the_request_that_took_it(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'gc.db'}")
+    recorder = Recorder(__file__)
+    listen_engine_events(engine, recorder)
+    session_local = sessionmaker(bind=engine)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        token = current_request.set(1)
+        try:
+            leaked = session_local()
+            leaked.execute(text("SELECT 1"))  # checks a connection out, never closed
+        finally:
+            current_request.reset(token)
+        del leaked  # the Session and its transaction still refer to each other
+        assert recorder.pool_status().checked_out == 1
+        token = current_request.set(2)  # the collector runs while request 2 is served
+        try:
+            gc.collect()
+        finally:
+            current_request.reset(token)
+    finally:
+        if was_enabled:
+            gc.enable()
+        engine.dispose()
+    checkin = next(e for e in recorder.events if e.kind == "pool.checkin")
+    assert checkin.request == 1
+    assert checkin.detail == {"connection": 1, "by": GARBAGE_COLLECTOR}
+    assert step_for(checkin) is None
+    assert recorder.pool_status().checked_out == 0
+    assert recorder.hook_errors == {}

@@ -89,3 +89,22 @@ def test_no_command_serves_the_page_and_a_busy_port_says_so(tmp_path: Path) -> N
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+def test_run_shows_lanes_textbook_against_reality_and_a_transcript() -> None:
+    result = _cli("run", "commit_in_dependency")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "request 1  |1" in out and "request 2  |" in out
+    assert "Textbook against reality" in out and "5. Commit or rollback" in out
+    assert "Transcript" in out and "Request 2. POST /items/?name=pear&price=-1" in out
+
+
+def test_run_all_prints_one_line_per_scenario_with_progress(registry: Registry) -> None:
+    result = _cli("run", "--all")
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == registry.names
+    assert f"[{len(registry)}/{len(registry)}] running" in result.stderr
+    create = next(line for line in lines if line.startswith("create_item"))
+    assert "steps 12345476" in create and "response_before_close" in create

@@ -104,3 +104,24 @@ def test_a_cursor_out_of_range_is_clamped() -> None:
     trace = _trace()
     assert frame_at(trace, -3).cursor == 0
     assert frame_at(trace, 99).cursor == len(EVENTS)
+
+
+def test_the_clients_arrival_does_not_move_the_servers_lane() -> None:
+    late_client = Event(
+        9,
+        9.0,
+        1,
+        "client.body",
+        7,
+        None,
+        "client",
+        DbState.CLOSED.value,
+        PoolStatus(0, 5, 0),
+        {"status": 200},
+        "The client has the body.",
+    )
+    trace = _trace()
+    trace.events = [*EVENTS, late_client]
+    lane = frame_at(trace, 9).lanes[0]
+    assert lane.step == 6 and lane.visited == [1, 2, 3, 4, 7, 6]
+    assert lane.client_ms == 9.0

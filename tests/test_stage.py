@@ -24,7 +24,7 @@ def test_no_order_callout_for_item_not_found(traced: Traced) -> None:
     trace = traced("item_not_found")
     context = stage_context(trace, len(trace.events))
     assert context["callouts"] == []
-    assert [d.kind for d in context["notes"]] == ["rollback_in_close"]
+    assert [(d.kind, requests) for d, requests in context["notes"]] == [("rollback_in_close", [1])]
 
 
 def test_step_nodes_follow_the_focused_request(traced: Traced) -> None:

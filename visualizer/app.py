@@ -11,8 +11,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from visualizer import api, live, pages
+from visualizer import api, live, pages, room_pages, room_routes
 from visualizer.broker import Broker
+from visualizer.classroom import Classroom
+from visualizer.rooms import RoomManager
 from visualizer.runs import RunManager
 from visualizer.scenarios import Registry
 from visualizer.services import Services, get_services
@@ -43,11 +45,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry=Registry(),
         runs=RunManager(store, Broker(), settings.max_parallel_runs),
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
+        rooms=Classroom(RoomManager(store.engine, settings.room_idle_hours)),
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
     app.include_router(live.router)
+    app.include_router(room_routes.router)
+    app.include_router(room_pages.router)
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, error: StarletteHTTPException) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 import time
@@ -11,6 +12,7 @@ from contextvars import ContextVar
 from types import FrameType
 from typing import Any
 
+from greenlet import getcurrent  # type: ignore[import-untyped]  # greenlet ships no types
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -53,6 +55,10 @@ class Recorder:
         self.recording = True
         self.sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self._request_sessions: dict[int, weakref.ref[Session]] = {}
+        self._closed_requests: set[int] = set()  # their session's last state was "closed"
+        # Numbers that tell a run's sessions and pooled connections apart in the events.
+        self.session_numbers = itertools.count(1)
+        self.connection_numbers = itertools.count(1)
         self._finished: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
 
@@ -95,9 +101,12 @@ class Recorder:
             return
         if request is None:
             request = current_request.get()
-        if session is None and request is not None:
-            ref = self._request_sessions.get(request)
-            session = ref() if ref is not None else None
+        db = self._db_state(session, request)
+        if request is not None:
+            if db is DbState.CLOSED:
+                self._closed_requests.add(request)
+            else:
+                self._closed_requests.discard(request)
         if line is None and walk:
             line = self._scenario_line()
         self.events.append(
@@ -107,16 +116,38 @@ class Recorder:
                 request=request,
                 line=line,
                 thread=threading.get_ident(),
-                db=session_state(session),
+                db=db,
                 pool=self.pool_status(),
                 phase=current_phase.get(),
                 detail=detail or {},
             )
         )
 
+    def _db_state(self, session: Session | None, request: int | None) -> DbState:
+        if session is not None or request is None:
+            return session_state(session)
+        ref = self._request_sessions.get(request)
+        if ref is None:
+            return DbState.NONE
+        alive = ref()
+        if alive is not None:
+            return session_state(alive)
+        # A closed session is freed at once (nothing references it any more): it still
+        # reads as closed. One freed without a close (by the garbage collector) is gone.
+        return DbState.CLOSED if request in self._closed_requests else DbState.NONE
+
     def _scenario_line(self) -> int | None:
         """The line of scenario code running now: the nearest scenario frame on the stack."""
-        frame: FrameType | None = sys._getframe(3)
+        line = self._line_from(sys._getframe(3))
+        if line is None:
+            # Async SQLAlchemy runs the sync Session inside a greenlet whose stack ends at
+            # the greenlet; the scenario's `await` waits in the parent greenlet's stack.
+            parent = getcurrent().parent
+            if parent is not None:
+                line = self._line_from(parent.gr_frame)
+        return line
+
+    def _line_from(self, frame: FrameType | None) -> int | None:
         for _ in range(_MAX_FRAMES):
             if frame is None:
                 return None
@@ -140,14 +171,17 @@ class Recorder:
 
     # -- request bookkeeping -----------------------------------------------------------
 
-    def session_created(self, session: Session) -> None:
+    def session_created(self, session: Session) -> int | None:
+        """Remember a new session for its request; its number in this run."""
         try:
             self.sessions.add(session)
             request = current_request.get()
             if request is not None:
                 self._request_sessions[request] = weakref.ref(session)
+            return next(self.session_numbers)
         except Exception as error:  # a hook must never break the observed request
             self.hook_failed("session.create", error)
+            return None
 
     def request_started(self, request: int) -> None:
         with self._lock:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import socket
 import sys
 import threading
@@ -17,7 +18,9 @@ from visualizer.loopback import THREAD_NAME
 from visualizer.runner import run_scenario
 from visualizer.scenarios import Registry, ScenarioError
 from visualizer.settings import Settings, SettingsError
-from visualizer.terminal import render_list, render_trace
+from visualizer.terminal import render_list, render_summary_line, render_trace
+
+TOKEN = re.compile(r"(token=)[^&\s\"']+")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,8 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("list", help="list the scenarios")
     run = commands.add_parser("run", help="run a scenario and show what really happened")
-    run.add_argument("name", help="a scenario name (see `list`)")
+    run.add_argument("name", nargs="?", help="a scenario name (see `list`)")
     run.add_argument("--json", action="store_true", help="print the trace as one JSON object")
+    run.add_argument("--all", action="store_true", help="run every scenario, one line each")
     return parser
 
 
@@ -42,6 +46,21 @@ class _NotScenarioServers(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.threadName != THREAD_NAME
+
+
+class _HideTokens(logging.Filter):
+    """A presenter joins with ?token=...; the server's log must not show it on a projector."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "token=" in str(record.args):
+            record.msg = TOKEN.sub(r"\1…", record.getMessage())
+            record.args = ()
+        return True
+
+
+def _hide_presenter_tokens() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(_HideTokens())
 
 
 def _quiet_scenario_servers() -> None:
@@ -82,11 +101,26 @@ def serve(settings: Settings, open_browser: bool) -> int:
         uvicorn.Config(create_app(settings), ws_per_message_deflate=False, log_level="info")
     )
     _quiet_scenario_servers()
+    _hide_presenter_tokens()
     print(f"Session lifecycle visualizer: {url}  (Ctrl+C stops it)", flush=True)
     if open_browser:
         threading.Timer(0.8, webbrowser.open, (url,)).start()
     server.run(sockets=[sock])
     return 0
+
+
+def run_all(registry: Registry) -> int:
+    """Every scenario, one line each, with progress on stderr while they run."""
+    total, failed = len(registry), 0
+    for number, scenario in enumerate(registry, start=1):
+        print(f"[{number}/{total}] running {scenario.name}...", file=sys.stderr, flush=True)
+        try:
+            print(render_summary_line(run_scenario(scenario)), flush=True)
+        except Exception as error:  # one broken scenario must not hide the others
+            failed += 1
+            print(f"{scenario.name:<28} FAILED: {type(error).__name__}: {error}", flush=True)
+    print(f"{total - failed} of {total} scenarios ran.", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -102,12 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         print(render_list(registry))
         return 0
+    _quiet_scenario_servers()
+    if args.all:
+        return run_all(registry)
+    if args.name is None:
+        print("session-visualizer: name a scenario, or use --all", file=sys.stderr)
+        return 2
     try:
         scenario = registry.get(args.name)
     except ScenarioError as error:
         print(f"session-visualizer: {error}", file=sys.stderr)
         return 2
-    _quiet_scenario_servers()
     trace = run_scenario(scenario)
     print(json.dumps(trace.to_json()) if args.json else render_trace(trace))
     return 0

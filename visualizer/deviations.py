@@ -3,35 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
+from visualizer.difference import ORDER, OUTCOME, SKIPPED, Deviation, first
 from visualizer.events import DbState, Event
+from visualizer.misuse import misuse_deviations
 
-ORDER = "order"  # steps happened in another order than the textbook's
-SKIPPED = "skipped"  # a textbook step did not happen as the textbook says
-
-
-@dataclass(frozen=True, slots=True)
-class Deviation:
-    request: int
-    kind: str
-    type: str
-    seq: int  # the event at which the difference shows
-    expected: str
-    observed: str
-    why: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "request": self.request,
-            "kind": self.kind,
-            "type": self.type,
-            "seq": self.seq,
-            "expected": self.expected,
-            "observed": self.observed,
-            "why": self.why,
-        }
+__all__ = ["ORDER", "OUTCOME", "SKIPPED", "Deviation", "find_deviations", "steps_observed"]
 
 
 def _by_request(events: Sequence[Event]) -> dict[int, list[Event]]:
@@ -49,7 +27,7 @@ def steps_observed(events: Sequence[Event]) -> list[dict[str, Any]]:
     the server's teardown, and the server's order is what the textbook describes.
     """
     result = []
-    for request, lane in _by_request(events).items():
+    for request, lane in sorted(_by_request(events).items()):
         steps: list[int] = []
         for event in lane:
             if event.kind.startswith("client."):
@@ -60,17 +38,13 @@ def steps_observed(events: Sequence[Event]) -> list[dict[str, Any]]:
     return result
 
 
-def _first(lane: list[Event], *kinds: str) -> Event | None:
-    return next((e for e in lane if e.kind in kinds), None)
-
-
 def _request_deviations(request: int, lane: list[Event]) -> list[Deviation]:
     found: list[Deviation] = []
-    created = _first(lane, "session.create")
-    close = _first(lane, "session.close")
-    response = _first(lane, "response.start")
-    commit = _first(lane, "before_commit")
-    resume = _first(lane, "session.resume")
+    created = first(lane, "session.create")
+    close = first(lane, "session.close")
+    response = first(lane, "response.start")
+    commit = first(lane, "before_commit")
+    resume = first(lane, "session.resume")
     if created is None:
         return found
 
@@ -97,6 +71,12 @@ def _request_deviations(request: int, lane: list[Event]) -> list[Deviation]:
         )
     if response and commit and response.seq < commit.seq:
         gap = commit.t_ms - response.t_ms
+        status = response.detail.get("status")
+        outcome = (
+            f"this commit failed, and the client still has its {status}."
+            if first(lane, "after_commit", after=commit.seq) is None
+            else f"had this commit failed, the client would still have its {status}."
+        )
         found.append(
             Deviation(
                 request,
@@ -107,11 +87,10 @@ def _request_deviations(request: int, lane: list[Event]) -> list[Deviation]:
                 f"5 the commit started {gap:.1f} ms after 7 the response "
                 f"({response.detail.get('status')}) was sent",
                 "get_db commits after its yield, and that code runs after the response by "
-                "default: if this commit failed, the client would still have its "
-                f"{response.detail.get('status')}.",
+                f"default: {outcome}",
             )
         )
-    after_commit = _first(lane, "after_commit")
+    after_commit = first(lane, "after_commit")
     if after_commit:
         later_sql = next(
             (e for e in lane if e.seq > after_commit.seq and e.kind == "sql" and e.step == 4), None
@@ -133,12 +112,12 @@ def _request_deviations(request: int, lane: list[Event]) -> list[Deviation]:
     if close is None:
         error = resume.detail.get("error") if resume else None
         why = (
-            f"{error} left get_db at its `yield`; with no try/finally around the yield, the "
-            "line with db.close() never ran. The session and its connection stay open until "
-            "the garbage collector frees them."
+            f"{error} left get_db at its `yield`, and no `finally` around the yield called "
+            "db.close(). The session and its connection stay open until the garbage "
+            "collector frees them."
             if error
-            else "get_db never reached db.close(): the session stays open until the garbage "
-            "collector frees it."
+            else "get_db ended without calling db.close(): the session stays open until the "
+            "garbage collector frees it."
         )
         found.append(
             Deviation(
@@ -189,4 +168,5 @@ def find_deviations(events: Sequence[Event]) -> list[Deviation]:
     found: list[Deviation] = []
     for request, lane in _by_request(events).items():
         found.extend(_request_deviations(request, lane))
+        found.extend(misuse_deviations(request, lane))
     return sorted(found, key=lambda d: d.seq)

@@ -18,6 +18,10 @@ class DbState(StrEnum):
 
 
 # SQLAlchemy's own event names are kept as they are; the rest are ours.
+# A pool.reset or pool.checkin done by the garbage collector (a session nobody closed being
+# freed) carries detail {"by": GARBAGE_COLLECTOR} and belongs to the request that checked
+# the connection out, whichever request happened to be running when the collector ran.
+GARBAGE_COLLECTOR = "garbage collector"
 SESSION_EVENTS = (
     "after_transaction_create",
     "after_begin",
@@ -32,9 +36,20 @@ SESSION_EVENTS = (
 POOL_EVENTS = ("pool.checkout", "pool.checkin", "pool.reset")
 GET_DB_EVENTS = ("session.create", "session.yield", "session.resume", "session.close")
 HTTP_EVENTS = ("request.start", "response.start", "response.end")
+# An exception the app let out of the request, after the server had answered it (a 500, or
+# a failure in teardown that ran after the response): uvicorn logs it, we record it.
+ERROR_EVENTS = ("request.error",)
 CLIENT_EVENTS = ("client.headers", "client.body")
 KINDS = frozenset(
-    (*SESSION_EVENTS, *POOL_EVENTS, *GET_DB_EVENTS, *HTTP_EVENTS, *CLIENT_EVENTS, "sql")
+    (
+        *SESSION_EVENTS,
+        *POOL_EVENTS,
+        *GET_DB_EVENTS,
+        *HTTP_EVENTS,
+        *ERROR_EVENTS,
+        *CLIENT_EVENTS,
+        "sql",
+    )
 )
 
 

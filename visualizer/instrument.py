@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import AsyncIterator, Callable, Iterator
+import sys
+from collections.abc import Callable
+from types import FrameType
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from visualizer.capture import Recorder, current_phase, current_request, session_state
-from visualizer.client import HEADER
-from visualizer.events import DbState
+from visualizer.dependency import traced_dependency
+from visualizer.events import GARBAGE_COLLECTOR, DbState
+from visualizer.observer import RequestObserver
 
-REQUEST_HEADER = HEADER.encode()  # the client process numbers its requests with it
+# Kept in a pooled connection's own info dict: the request that checked it out last, and
+# the connection's number in this run.
+_OWNER = "visualizer_request"
+_NUMBER = "visualizer_connection"
 
 # What close() really did, by the state the session was in when it was called.
 _CLOSE_DID = {
@@ -44,8 +50,8 @@ def traced_session_class(base: type[Session], recorder: Recorder) -> type[Sessio
 
     def __init__(self: Session, *args: Any, **kwargs: Any) -> None:
         base.__init__(self, *args, **kwargs)
-        recorder.session_created(self)
-        recorder.record("session.create", session=self)
+        number = recorder.session_created(self)
+        recorder.record("session.create", {"session": number}, session=self)
 
     def close(self: Session) -> None:
         before = session_state(self)
@@ -100,6 +106,18 @@ def listen_session_events(target: Any, recorder: Recorder) -> None:
     event.listen(target, "do_orm_execute", do_orm_execute)
 
 
+def _by_garbage_collector() -> bool:
+    """True when the pool is taking back the connection of a session the collector freed."""
+    frame: FrameType | None = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            return False
+        if frame.f_code.co_name == "_finalize_fairy":
+            return bool(frame.f_locals.get("is_gc_cleanup"))
+        frame = frame.f_back
+    return False
+
+
 def listen_engine_events(engine: Engine, recorder: Recorder) -> None:
     """The SQL text sent on this engine, and its pool's checkouts, resets and checkins."""
     recorder.pool = engine.pool
@@ -107,125 +125,46 @@ def listen_engine_events(engine: Engine, recorder: Recorder) -> None:
     def before_cursor_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         recorder.record("sql", {"sql": " ".join(statement.split())})
 
-    def checkout(*args: Any) -> None:
-        recorder.record("pool.checkout")
+    # SQLAlchemy reads a pool listener's signature: these are the 2.x ones.
+    def checkout(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+        detail: dict[str, Any] = {}
+        try:
+            info = connection_record.info
+            if _NUMBER not in info:
+                info[_NUMBER] = next(recorder.connection_numbers)
+            info[_OWNER] = current_request.get()
+            detail["connection"] = info[_NUMBER]
+        except Exception as error:  # a hook must never break the observed request
+            recorder.hook_failed("pool.checkout", error)
+        recorder.record("pool.checkout", detail)
 
-    def checkin(*args: Any) -> None:
-        recorder.record("pool.checkin")
+    def returned(kind: str, record: Any, *, last: bool) -> None:
+        # The collector frees a leaked session whenever it happens to run, inside whichever
+        # request is running then: the connection still belongs to the one that took it.
+        detail: dict[str, Any] = {}
+        try:
+            owner = record.info.pop(_OWNER, None) if last else record.info.get(_OWNER)
+            detail["connection"] = record.info.get(_NUMBER)
+            freed = _by_garbage_collector()
+        except Exception as error:  # a hook must never break the observed request
+            recorder.hook_failed(kind, error)
+            owner, freed = None, False
+        if freed:
+            detail["by"] = GARBAGE_COLLECTOR
+            recorder.record(kind, detail, request=owner, walk=False)
+        else:
+            recorder.record(kind, detail)
 
-    def reset(*args: Any) -> None:
-        recorder.record("pool.reset")
+    def reset(dbapi_connection: Any, connection_record: Any, reset_state: Any) -> None:
+        returned("pool.reset", connection_record, last=False)
+
+    def checkin(dbapi_connection: Any, connection_record: Any) -> None:
+        returned("pool.checkin", connection_record, last=True)
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute)
     event.listen(engine.pool, "checkout", checkout)
     event.listen(engine.pool, "checkin", checkin)
     event.listen(engine.pool, "reset", reset)
-
-
-def _error_name(error: BaseException) -> str:
-    status = getattr(error, "status_code", None)
-    return f"{type(error).__name__}({status})" if status else type(error).__name__
-
-
-def traced_dependency(get_db: Callable[..., Any], recorder: Recorder) -> Callable[..., Any]:
-    """Wrap a learner's yield dependency; it runs unchanged, and we report around its yield."""
-
-    def yielded(frame: Any) -> None:
-        recorder.record("session.yield", line=frame.f_lineno if frame else None, walk=False)
-
-    def resumed(frame: Any, error: BaseException | None) -> None:
-        detail = {"error": _error_name(error)} if error is not None else {}
-        recorder.record("session.resume", detail, line=frame.f_lineno if frame else None)
-
-    if inspect.isasyncgenfunction(get_db):
-
-        @functools.wraps(get_db)
-        async def traced_async(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-            inner = get_db(*args, **kwargs)
-            value = await inner.__anext__()
-            yielded(inner.ag_frame)
-            try:
-                yield value
-            except BaseException as error:
-                resumed(inner.ag_frame, error)
-                try:
-                    await inner.athrow(error)
-                except StopAsyncIteration:
-                    return  # get_db swallowed the exception, and so do we
-                raise RuntimeError("get_db did not stop after the exception") from error
-            resumed(inner.ag_frame, None)
-            try:
-                await inner.__anext__()
-            except StopAsyncIteration:
-                return
-            raise RuntimeError("get_db yielded more than once")  # pragma: no cover
-
-        return traced_async
-
-    @functools.wraps(get_db)
-    def traced(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        inner = get_db(*args, **kwargs)
-        value = next(inner)
-        yielded(inner.gi_frame)
-        try:
-            yield value
-        except BaseException as error:
-            resumed(inner.gi_frame, error)
-            try:
-                inner.throw(error)
-            except StopIteration:
-                return  # get_db swallowed the exception, and so do we
-            raise RuntimeError("get_db did not stop after the exception") from error
-        resumed(inner.gi_frame, None)
-        try:
-            next(inner)
-        except StopIteration:
-            return
-        raise RuntimeError("get_db yielded more than once")  # pragma: no cover
-
-    return traced
-
-
-class RequestObserver:
-    """A pure ASGI wrapper, outermost, so that it sees every response, 500s included."""
-
-    def __init__(self, app: ASGIApp, recorder: Recorder) -> None:
-        self.app = app
-        self.recorder = recorder
-        self._next_id = 1000  # requests not sent by the runner get ids from here
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = self._request_id(scope)
-        token = current_request.set(request)
-        recorder = self.recorder
-        recorder.request_started(request)
-        path = scope["path"] + (
-            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
-        )
-        recorder.record("request.start", {"method": scope["method"], "path": path}, walk=False)
-
-        async def observed_send(message: Message) -> None:
-            await send(message)
-            if message["type"] == "http.response.start":
-                recorder.record("response.start", {"status": message["status"]}, walk=False)
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                recorder.record("response.end", walk=False)
-
-        try:
-            await self.app(scope, receive, observed_send)
-        finally:
-            recorder.request_finished(request)
-            current_request.reset(token)
-
-    def _request_id(self, scope: Scope) -> int:
-        for name, value in scope["headers"]:
-            if name == REQUEST_HEADER and value.isdigit():
-                return int(value)
-        self._next_id += 1
-        return self._next_id
 
 
 def instrument(namespace: dict[str, Any], recorder: Recorder) -> ASGIApp:

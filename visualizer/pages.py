@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import BaseModel
 
+from visualizer.deviations import steps_observed
+from visualizer.questions import Question, judge, read_questions, stop_cursor
+from visualizer.reality import compare
 from visualizer.scenarios import Scenario, ScenarioError
 from visualizer.services import Services, ServicesDep
 from visualizer.stage import stage_context
 from visualizer.trace import Trace
+from visualizer.transcript import transcript
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,8 +67,8 @@ async def start_run(name: str, svc: ServicesDep) -> RedirectResponse:
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
 
 
-@router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str, svc: ServicesDep) -> HTMLResponse:
+def run_context(svc: Services, run_id: str) -> dict[str, Any]:
+    """What run.html needs: the stage before the first event, and the run's status."""
     trace = _trace(svc, run_id)
     stored = svc.runs.store.get(run_id)
     context = stage_context(trace, 0)
@@ -73,7 +78,12 @@ def run_page(request: Request, run_id: str, svc: ServicesDep) -> HTMLResponse:
         error=stored.error if stored else None,
         origin=stored.origin if stored else "run",
     )
-    return svc.templates.TemplateResponse(request, "run.html", context)
+    return context
+
+
+@router.get("/runs/{run_id}", response_class=HTMLResponse)
+def run_page(request: Request, run_id: str, svc: ServicesDep) -> HTMLResponse:
+    return svc.templates.TemplateResponse(request, "run.html", run_context(svc, run_id))
 
 
 @router.get("/runs/{run_id}/stage", response_class=HTMLResponse)
@@ -82,3 +92,105 @@ def stage(
 ) -> HTMLResponse:
     trace = _trace(svc, run_id)
     return svc.templates.TemplateResponse(request, "_stage.html", stage_context(trace, cursor))
+
+
+def _question(trace: Trace, index: int) -> Question:
+    questions = read_questions(trace.questions)
+    if not 0 <= index < len(questions):
+        raise HTTPException(404, f"This run has no question {index + 1}.")
+    return questions[index]
+
+
+@router.get("/runs/{run_id}/summary", response_class=HTMLResponse)
+def summary(request: Request, run_id: str, svc: ServicesDep) -> HTMLResponse:
+    """The whole run told at once: transcript, and textbook against reality per request."""
+    trace = _trace(svc, run_id)
+    deviations = trace.deviations
+    return svc.templates.TemplateResponse(
+        request,
+        "_summary.html",
+        {
+            "trace": trace,
+            "run_id": run_id,
+            "paragraphs": transcript(trace),
+            "comparisons": [(r.id, compare(trace, r.id, deviations)) for r in trace.requests],
+            "others": [
+                r for r in svc.runs.store.recent(30) if r.id != run_id and r.status == "done"
+            ],
+        },
+    )
+
+
+@router.get("/runs/{run_id}/questions")
+def question_stops(run_id: str, svc: ServicesDep) -> list[dict[str, int]]:
+    """Where predict mode stops: each question's index and the cursor it stops at."""
+    trace = _trace(svc, run_id)
+    stops = []
+    for question in read_questions(trace.questions):
+        cursor = stop_cursor(question, trace)
+        if cursor is not None:
+            stops.append({"question": question.index, "cursor": cursor})
+    return stops
+
+
+@router.get("/runs/{run_id}/questions/{index}", response_class=HTMLResponse)
+def question_page(request: Request, run_id: str, index: int, svc: ServicesDep) -> HTMLResponse:
+    trace = _trace(svc, run_id)
+    return svc.templates.TemplateResponse(
+        request,
+        "_question.html",
+        {
+            "run_id": run_id,
+            "question": _question(trace, index),
+            "count": len(trace.questions),
+        },
+    )
+
+
+class Answer(BaseModel):
+    choice: int
+
+
+@router.post("/runs/{run_id}/questions/{index}/answer", response_class=HTMLResponse)
+def answer(
+    request: Request, run_id: str, index: int, body: Answer, svc: ServicesDep
+) -> HTMLResponse:
+    """Check an answer against the recorded events of this run."""
+    trace = _trace(svc, run_id)
+    question = _question(trace, index)
+    if not 0 <= body.choice < len(question.choices):
+        raise HTTPException(422, "That choice does not exist.")
+    verdict = judge(question, trace, body.choice)
+    return svc.templates.TemplateResponse(
+        request,
+        "_verdict.html",
+        {
+            "question": question,
+            "verdict": verdict,
+            "chosen": body.choice,
+        },
+    )
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_runs(request: Request, svc: ServicesDep, left: str, right: str) -> HTMLResponse:
+    """Two runs side by side, textbook step against textbook step."""
+    sides = []
+    for run_id in (left, right):
+        trace = _trace(svc, run_id)
+        first = trace.requests[0].id if trace.requests else 1
+        sides.append(
+            {
+                "run_id": run_id,
+                "trace": trace,
+                "request": first,
+                "rows": compare(trace, first),
+                "paragraphs": transcript(trace),
+                "deviations": [d for d in trace.deviations if d.request == first],
+                "steps": next(
+                    (s["steps"] for s in steps_observed(trace.events) if s["request"] == first),
+                    [],
+                ),
+            }
+        )
+    return svc.templates.TemplateResponse(request, "compare.html", {"sides": sides})

@@ -43,6 +43,10 @@ class Lane:
     closed_ms: float | None = None  # db.close() returned
 
     def apply(self, event: Event) -> None:
+        if event.kind == "client.body":
+            self.client_ms = event.t_ms
+        if event.kind.startswith("client."):
+            return  # the client's side has its own panel; the lane follows the server
         if event.step is not None and event.step != self.step:
             if self.step is not None:
                 self.tracker.append((f"after step {self.step}", self.db))
@@ -53,8 +57,6 @@ class Lane:
         if event.kind == "response.start":
             self.status = event.detail.get("status")
             self.sent_ms = event.t_ms
-        elif event.kind == "client.body":
-            self.client_ms = event.t_ms
         elif event.kind == "session.close":
             self.closed_ms = event.t_ms
 

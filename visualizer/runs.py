@@ -38,6 +38,8 @@ class LiveRun:
             requests=[TraceRequest(n, r.method, r.path, None) for n, r in planned],
             events=events,
             key_moments=resolve_key_moments(self.scenario, events),
+            questions=list(self.scenario.questions),
+            gc=self.scenario.gc,
         )
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from visualizer.questions import QuestionError, read_questions
+
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
@@ -16,10 +18,16 @@ class ScenarioError(Exception):
     """A scenario file that cannot be used, or a name that names no scenario."""
 
 
+GC_MODES = ("enabled", "paused")
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedRequest:
+    """One request to send. Requests that share a `batch` number are sent at the same time."""
+
     method: str
     path: str
+    batch: int | None = None  # None: sent on its own, after the previous one has finished
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +49,8 @@ class Scenario:
     path: Path
     source: str
     code_lines: int  # the code shown is lines 1..code_lines; the SCENARIO block follows it
+    gc: str = "enabled"  # "paused": the run holds Python's cyclic garbage collector off
+    questions: tuple[dict[str, Any], ...] = ()  # predict questions, checked on reading
 
     @property
     def code(self) -> str:
@@ -71,6 +81,20 @@ def _declared(path: Path, source: str) -> tuple[dict[str, Any], int]:
     raise ScenarioError(f"{path.name}: no SCENARIO = {{...}} block")
 
 
+def _planned(entries: list[dict[str, Any]], name: str) -> tuple[PlannedRequest, ...]:
+    """The requests in order; each `{"concurrent": [...]}` entry becomes one batch."""
+    planned: list[PlannedRequest] = []
+    for batch, entry in enumerate(entries):
+        if "concurrent" in entry:
+            group = entry["concurrent"]
+            if not isinstance(group, list) or len(group) < 2:
+                raise ScenarioError(f"{name}: 'concurrent' needs a list of two or more requests")
+            planned += [PlannedRequest(r["method"], r["path"], batch) for r in group]
+        else:
+            planned.append(PlannedRequest(entry["method"], entry["path"]))
+    return tuple(planned)
+
+
 def read_scenario(path: Path) -> Scenario:
     """Read one scenario file's declaration; its code does not run."""
     source = path.read_text(encoding="utf-8")
@@ -80,16 +104,34 @@ def read_scenario(path: Path) -> Scenario:
             name=path.stem,
             title=str(meta["title"]),
             summary=str(meta["summary"]),
-            requests=tuple(PlannedRequest(r["method"], r["path"]) for r in meta["requests"]),
+            requests=_planned(meta["requests"], path.name),
             key_moments=tuple(
                 KeyMoment(m["at"], m["text"], m.get("request")) for m in meta["key_moments"]
             ),
             path=path,
             source=source,
             code_lines=code_lines,
+            gc=_gc_mode(meta, path.name),
+            questions=_questions(meta, path.name),
         )
     except (KeyError, TypeError) as error:
         raise ScenarioError(f"{path.name}: SCENARIO is missing {error}") from error
+
+
+def _questions(meta: dict[str, Any], name: str) -> tuple[dict[str, Any], ...]:
+    raw = meta.get("questions", [])
+    try:
+        read_questions(raw if isinstance(raw, list) else [None])
+    except QuestionError as error:
+        raise ScenarioError(f"{name}: {error}") from None
+    return tuple(raw)
+
+
+def _gc_mode(meta: dict[str, Any], name: str) -> str:
+    mode = meta.get("gc", "enabled")
+    if mode not in GC_MODES:
+        raise ScenarioError(f"{name}: 'gc' must be one of {', '.join(GC_MODES)}, not {mode!r}")
+    return str(mode)
 
 
 class Registry:

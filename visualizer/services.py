@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 
+from visualizer.classroom import Classroom
 from visualizer.runs import RunManager
 from visualizer.scenarios import Registry
 from visualizer.settings import Settings
@@ -19,6 +20,7 @@ class Services:
     registry: Registry
     runs: RunManager
     templates: Jinja2Templates
+    rooms: Classroom
 
 
 def get_services(request: Request) -> Services:

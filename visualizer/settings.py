@@ -43,6 +43,13 @@ SETTINGS = (
         int,
         "How many scenario runs may execute at once; further runs wait their turn.",
     ),
+    Setting(
+        "room_idle_hours",
+        "SESSION_VISUALIZER_ROOM_IDLE_HOURS",
+        3.0,
+        float,
+        "Hours a classroom room with nobody connected is kept before it expires.",
+    ),
 )
 
 
@@ -56,6 +63,7 @@ class Settings:
     port: int = 8000
     data_dir: Path = PROJECT_DIR / "data"
     max_parallel_runs: int = 4
+    room_idle_hours: float = 3.0
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

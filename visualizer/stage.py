@@ -65,6 +65,11 @@ def _nodes(lane: Lane) -> list[StepNode]:
     return nodes
 
 
+def _now_percent(trace: Trace, frame: Frame) -> float:
+    span = max((e.t_ms for e in trace.events), default=0.0) or 1.0
+    return round(100 * frame.event.t_ms / span, 2) if frame.event else 0.0
+
+
 def _focus(frame: Frame) -> Lane | None:
     """The lane of the current event, or the first lane before anything happened."""
     if frame.event is not None and frame.event.request is not None:
@@ -79,6 +84,60 @@ def _out_of_order(visited: list[int]) -> set[int]:
     return {i for i in range(1, len(visited)) if visited[i] < visited[i - 1]}
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of one request on one step, placed on the run's time axis (in percent)."""
+
+    step: int
+    left: float
+    width: float
+
+
+def _timeline(trace: Trace, frame: Frame) -> dict[int, list[Segment]]:
+    """Each request's steps so far on one time axis shared by all requests."""
+    span = max((e.t_ms for e in trace.events), default=0.0) or 1.0
+    lanes: dict[int, list[Segment]] = {}
+    current: dict[int, tuple[int, float]] = {}  # request -> (step, when it started)
+    for event in trace.events[: frame.cursor]:
+        if event.request is None or event.step is None or event.kind.startswith("client."):
+            continue
+        step, started = current.get(event.request, (0, 0.0))
+        if step != event.step:
+            if step:  # the previous stretch lasted until this one began
+                lanes[event.request][-1] = _segment(step, started, event.t_ms, span)
+            current[event.request] = (event.step, event.t_ms)
+            lanes.setdefault(event.request, []).append(
+                _segment(event.step, event.t_ms, event.t_ms, span)
+            )
+        else:  # the stretch on this step lasts until this request's latest event
+            lanes[event.request][-1] = _segment(step, started, event.t_ms, span)
+    return lanes
+
+
+def _segment(step: int, start: float, end: float, span: float) -> Segment:
+    return Segment(
+        step, round(100 * start / span, 2), max(round(100 * (end - start) / span, 2), 0.6)
+    )
+
+
+def _changes(trace: Trace, frame: Frame, deviations: list[Deviation] | None) -> set[str]:
+    """What the current event changed, so the page can mark it for a moment."""
+    if frame.event is None:
+        return set()
+    before = frame_at(trace, frame.cursor - 1, deviations)
+    changed = set()
+    focus, earlier = _focus(frame), _focus(before)
+    if focus and earlier and (focus.request != earlier.request or focus.db != earlier.db):
+        changed.add("db")
+    if (frame.pool.checked_out, frame.pool.size) != (before.pool.checked_out, before.pool.size):
+        changed.add("pool")
+    if frame.rows and frame.rows[-1].seq == frame.event.seq:
+        changed.add("row")
+    if focus and earlier and focus.step != earlier.step:
+        changed.add("step")
+    return changed
+
+
 def stage_context(
     trace: Trace, cursor: int, deviations: list[Deviation] | None = None
 ) -> dict[str, Any]:
@@ -87,10 +146,16 @@ def stage_context(
     focus = _focus(frame)
     event = frame.event
     callouts = [d for d in frame.deviations if d.type == ORDER]
-    notes = [d for d in frame.deviations if d.type != ORDER]
+    notes: dict[str, tuple[Deviation, list[int]]] = {}  # the same note once, with its requests
+    for d in frame.deviations:
+        if d.type != ORDER:
+            notes.setdefault(d.kind, (d, []))[1].append(d.request)
     moments_now = [m for m in frame.key_moments if event is not None and m["seq"] == event.seq]
     pool = frame.pool
     return {
+        "changed": _changes(trace, frame, deviations),
+        "timeline": _timeline(trace, frame),
+        "now_percent": _now_percent(trace, frame),
         "trace": trace,
         "frame": frame,
         "event": event,
@@ -99,7 +164,7 @@ def stage_context(
         "out_of_order": _out_of_order(focus.visited) if focus else set(),
         "several": len(frame.lanes) > 1,
         "callouts": callouts,
-        "notes": notes,
+        "notes": list(notes.values()),
         "moments_now": moments_now,
         "code_lines": list(enumerate(trace.code.splitlines(), start=1)),
         "db_symbols": DB_SYMBOLS,

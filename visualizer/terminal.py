@@ -5,9 +5,11 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
+from visualizer.reality import compare
 from visualizer.reducer import final_tracker, frame_at
 from visualizer.scenarios import Registry
 from visualizer.trace import Trace
+from visualizer.transcript import transcript
 
 WIDTH = 100
 
@@ -79,12 +81,20 @@ def render_trace(trace: Trace) -> str:
         out += ["", f"Variable tracker: db{title}", f"  steps: {steps}"]
         out += [f"  {label:<14} {value}" for label, value in final_tracker(lane)]
 
+    out += ["", *render_lanes(trace)]
     moments = [m for m in trace.key_moments if m.get("seq") is not None]
     if moments:
         out += ["", "Key moments"]
         for m in moments:
             out.append(_wrap(f"#{m['seq']} {m['text']}", "  "))
     out += ["", "Textbook against reality"]
+    for request in trace.requests:
+        if several:
+            out.append(f"  request {request.id}")
+        for row in compare(trace, request.id, deviations):
+            seen = ", ".join(f"{v.ordinal} at {v.t_ms:.2f} ms" for v in row.visits) or "never"
+            mark = "!" if row.differences else " "
+            out.append(f" {mark} {row.step.number}. {row.step.title:<32} {seen}")
     if not deviations:
         out.append("  The observed order is the textbook's 1 to 7.")
     for d in deviations:
@@ -92,6 +102,10 @@ def render_trace(trace: Trace) -> str:
         out.append(f"  [{where}#{d.seq}] expected: {d.expected}")
         out.append(f"   observed: {d.observed}")
         out.append(_wrap("why: " + d.why))
+    out += ["", "Transcript"]
+    for number, paragraph in transcript(trace):
+        prefix = f"Request {number}. " if several and number else ""
+        out.append(_wrap(prefix + paragraph, "  "))
     pool = trace.pool_after
     if pool.checked_out:
         out += ["", f"After the run {pool.checked_out} connection(s) were still checked out."]
@@ -99,3 +113,36 @@ def render_trace(trace: Trace) -> str:
         out += ["", "Instrumentation errors (the requests went on):"]
         out += [f"  {count} x {what}" for what, count in trace.hook_errors.items()]
     return "\n".join(out)
+
+
+LANE_WIDTH = 64
+
+
+def render_lanes(trace: Trace) -> list[str]:
+    """Each request on one shared time axis; a digit marks where a step began."""
+    span = max((e.t_ms for e in trace.events), default=0.0) or 1.0
+    lines = [f"Lanes (one time axis, 0 to {span:.1f} ms; a digit marks where a step began)"]
+    for request in trace.requests:
+        bar = [" "] * (LANE_WIDTH + 1)
+        step = None
+        for event in trace.events:
+            if event.request != request.id or event.step is None or event.kind.startswith("client"):
+                continue
+            if event.step != step:
+                step = event.step
+                at = round(LANE_WIDTH * event.t_ms / span)
+                while at < LANE_WIDTH and bar[at] != " ":
+                    at += 1  # steps closer than a column apart sit side by side
+                bar[min(at, LANE_WIDTH)] = str(step)
+        lines.append(f"  request {request.id:<3}|{''.join(bar)}|")
+    return lines
+
+
+def render_summary_line(trace: Trace) -> str:
+    """One line for `run --all`: statuses, each request's steps, and what differed."""
+    statuses = ",".join(str(r.status) for r in trace.requests)
+    steps = " ".join(
+        "".join(map(str, lane.visited)) for lane in frame_at(trace, len(trace.events)).lanes
+    )
+    kinds = sorted({d.kind for d in trace.deviations})
+    return f"{trace.scenario:<28} {statuses:<16} steps {steps:<30} {', '.join(kinds) or '-'}"

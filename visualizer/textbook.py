@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from visualizer.events import DbState, RawEvent
+from visualizer.events import GARBAGE_COLLECTOR, DbState, RawEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,8 @@ def step_for(event: RawEvent) -> int | None:
     """The textbook step an event belongs to; None where no step fits."""
     if event.request is None:
         return None  # e.g. a connection freed by the garbage collector, outside any request
+    if event.detail.get("by") == GARBAGE_COLLECTOR or event.kind == "request.error":
+        return None  # neither is one of the seven steps: the explanations say what they are
     if event.kind in _FIXED_STEPS:
         return _FIXED_STEPS[event.kind]
     if event.phase in _PHASE_STEPS:
@@ -100,10 +102,25 @@ def narrate(event: RawEvent) -> str:
             return "The session's transaction object ends."
         case "pool.checkout":
             return "A connection is checked out of the pool" + _pool_count(event) + "."
+        case "pool.reset" if d.get("by") == GARBAGE_COLLECTOR:
+            return (
+                "The garbage collector frees a session nobody closed: its connection is "
+                "rolled back."
+            )
         case "pool.reset":
             return "The connection is rolled back (reset) on its way back to the pool."
+        case "pool.checkin" if d.get("by") == GARBAGE_COLLECTOR:
+            return (
+                "Only now, freed by the garbage collector, does the leaked connection go back "
+                "to the pool" + _pool_count(event) + "."
+            )
         case "pool.checkin":
             return "The connection goes back to the pool" + _pool_count(event) + "."
+        case "request.error":
+            message = f": {d['message']}" if d.get("message") else ""
+            return (
+                f"The app raised {d.get('error')}{message}. It goes on to uvicorn, which logs it."
+            )
         case "response.start":
             return f"The server sends the status line {d.get('status')} and the headers."
         case "response.end":
@@ -132,8 +149,14 @@ def action_and_result(kind: str, detail: dict[str, Any]) -> tuple[str, str]:
             return str(detail.get("sql", ""))[:60], "Statement sent on the connection"
         case "pool.checkout":
             return "Connection checked out", "The session now holds a connection"
+        case "pool.checkin" if detail.get("by") == GARBAGE_COLLECTOR:
+            return "Garbage collector frees the session", "Leaked connection back in the pool"
         case "pool.checkin":
             return "Connection checked in", "Connection back in the pool"
+        case "request.error":
+            return f"{detail.get('error')} raised", str(detail.get("message", ""))[:60]
+        case "before_commit":
+            return "db.commit()", "Pending changes are flushed, then COMMIT"
         case "after_commit":
             return "COMMIT", "Changes saved"
         case "after_rollback":
@@ -162,12 +185,14 @@ TABLE_KINDS = frozenset(
         "session.yield",
         "sql",
         "pool.checkout",
+        "before_commit",
         "after_commit",
         "after_rollback",
         "session.resume",
         "session.close",
         "pool.checkin",
         "response.start",
+        "request.error",
         "client.body",
     }
 )

@@ -7,6 +7,7 @@ from typing import Any
 
 from visualizer.deviations import Deviation, find_deviations, steps_observed
 from visualizer.events import KINDS, Event, PoolStatus, RawEvent
+from visualizer.questions import QuestionError, read_questions
 from visualizer.textbook import narrate, step_for
 
 
@@ -33,9 +34,11 @@ class Trace:
     requests: list[TraceRequest]
     events: list[Event]
     key_moments: list[dict[str, Any]]
+    questions: list[dict[str, Any]] = field(default_factory=list)
     pool_after: PoolStatus = field(default_factory=PoolStatus)
     hook_errors: dict[str, int] = field(default_factory=dict)
     dropped_events: int = 0
+    gc: str = "enabled"  # "paused" when the scenario held Python's cyclic collector off
 
     @property
     def deviations(self) -> list[Deviation]:
@@ -56,9 +59,11 @@ class Trace:
             "steps_observed": steps_observed(self.events),
             "deviations": [d.to_json() for d in self.deviations],
             "key_moments": self.key_moments,
+            "questions": self.questions,
             "pool_after": _pool_json(self.pool_after),
             "hook_errors": self.hook_errors,
             "dropped_events": self.dropped_events,
+            **({"gc": self.gc} if self.gc != "enabled" else {}),
         }
 
 
@@ -190,6 +195,14 @@ def trace_from_json(data: Any) -> Trace:
         isinstance(m, dict) and isinstance(m.get("text"), str) for m in moments
     ):
         raise TraceError("trace: 'key_moments' must be a list of objects with a 'text'")
+    questions = data.get("questions", [])
+    try:
+        read_questions(questions if isinstance(questions, list) else [None])
+    except QuestionError as error:
+        raise TraceError(f"trace: 'questions': {error}") from None
+    gc = data.get("gc", "enabled")
+    if gc not in ("enabled", "paused"):
+        raise TraceError(f"trace: 'gc' must be 'enabled' or 'paused', not {gc!r}")
     pool_after = data.get("pool_after") or {}
     return Trace(
         scenario=_need(data, "scenario", str, "trace"),
@@ -200,9 +213,11 @@ def trace_from_json(data: Any) -> Trace:
         requests=requests,
         events=events,
         key_moments=moments,
+        questions=questions,
         pool_after=PoolStatus(
             pool_after.get("checked_out"), pool_after.get("size"), pool_after.get("overflow")
         ),
         hook_errors=dict(data.get("hook_errors") or {}),
         dropped_events=int(data.get("dropped_events") or 0),
+        gc=gc,
     )

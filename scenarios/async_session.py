@@ -1,0 +1,105 @@
+import asyncio
+
+from fastapi import Depends, FastAPI
+from sqlalchemy import Column, Integer, String, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import declarative_base
+
+DATABASE_URL: str  # the visualizer gives every run its own SQLite file
+ASYNC_URL = DATABASE_URL.replace("sqlite://", "sqlite+aiosqlite://")  # the async driver
+
+engine = create_async_engine(ASYNC_URL)
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+Base = declarative_base()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True, index=True)
+    name = Column(String, index=True)
+
+
+async def create_tables():
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()  # the server starts with an empty pool: this loop ends here
+
+
+asyncio.run(create_tables())
+
+app = FastAPI()
+
+
+async def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+    finally:
+        await db.close()
+
+
+@app.post("/items/")
+async def create_item(name: str, db: AsyncSession = Depends(get_db)):
+    db_item = Item(name=name)
+    db.add(db_item)
+    await db.commit()
+    return {"id": db_item.id, "name": db_item.name}
+
+
+@app.get("/items/")
+async def read_items(db: AsyncSession = Depends(get_db)):
+    result = await db.execute(select(Item))
+    return [{"id": item.id, "name": item.name} for item in result.scalars()]
+
+
+SCENARIO = {
+    "title": "Async session (AsyncSession with aiosqlite)",
+    "summary": "The same lifecycle written with async code: create_async_engine, "
+    "async_sessionmaker, an async get_db that awaits db.close(), and async endpoints. One "
+    "POST creates an item, one GET lists it.",
+    "requests": [
+        {"method": "POST", "path": "/items/?name=apple"},
+        {"method": "GET", "path": "/items/"},
+    ],
+    "key_moments": [
+        {
+            "at": "session.create",
+            "request": 1,
+            "text": "SessionLocal() now builds an AsyncSession. Like the sync one, it touches "
+            "nothing yet: no transaction, no connection.",
+        },
+        {
+            "at": "session.yield",
+            "request": 1,
+            "text": "get_db and the endpoints are `async def`, so no worker thread is used: "
+            "every step runs on the event loop's thread. While one request awaits the "
+            "database, the loop can serve others.",
+        },
+        {
+            "at": "pool.checkout",
+            "request": 1,
+            "text": "`await db.commit()` flushes the INSERT, and that takes a connection from "
+            "the async engine's pool. SQLAlchemy runs the ordinary Session inside a greenlet, "
+            "so the same session and pool events fire as in sync code.",
+        },
+        {
+            "at": "after_commit",
+            "request": 1,
+            "text": "expire_on_commit=False keeps db_item's values after the commit, so the "
+            "endpoint reads db_item.id with no new query. Async code cannot load an expired "
+            "attribute behind the scenes: that would need I/O without an await.",
+        },
+        {
+            "at": "response.start",
+            "request": 1,
+            "text": "As with sync code, the default scope sends the response before get_db's "
+            "finally runs `await db.close()`.",
+        },
+        {
+            "at": "session.close",
+            "request": 2,
+            "text": "`await db.close()` rolls back the GET's read transaction and returns its "
+            "connection to the pool, on the event loop's thread like every other step.",
+        },
+    ],
+}

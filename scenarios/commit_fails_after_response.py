@@ -1,0 +1,89 @@
+from fastapi import Depends, FastAPI
+from sqlalchemy import CheckConstraint, Column, Integer, String, create_engine
+from sqlalchemy.orm import Session, declarative_base, sessionmaker
+
+DATABASE_URL: str  # the visualizer gives every run its own SQLite file
+
+engine = create_engine(DATABASE_URL, connect_args={"check_same_thread": False})
+SessionLocal = sessionmaker(autocommit=False, autoflush=False, bind=engine)
+Base = declarative_base()
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id = Column(Integer, primary_key=True, index=True)
+    name = Column(String, index=True)
+    price = Column(Integer, CheckConstraint("price >= 0"))  # the database refuses prices < 0
+
+
+Base.metadata.create_all(bind=engine)
+
+app = FastAPI()
+
+
+def get_db():
+    db = SessionLocal()
+    try:
+        yield db
+        db.commit()
+    except Exception:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+@app.post("/items/")
+def create_item(name: str, price: int, db: Session = Depends(get_db)):
+    db.add(Item(name=name, price=price))  # the INSERT waits for get_db's commit
+    return {"name": name, "price": price}
+
+
+@app.get("/items/")
+def read_items(db: Session = Depends(get_db)):
+    return [item.name for item in db.query(Item).all()]
+
+
+SCENARIO = {
+    "title": "A commit that fails after the response",
+    "summary": "get_db commits after the yield, with the default scope. The second item "
+    "breaks a CHECK constraint, so its commit fails, but only after the client was told "
+    "200. A GET then shows what is really in the table.",
+    "requests": [
+        {"method": "POST", "path": "/items/?name=apple&price=3"},
+        {"method": "POST", "path": "/items/?name=pear&price=-1"},
+        {"method": "GET", "path": "/items/"},
+    ],
+    "key_moments": [
+        {
+            "at": "after_transaction_create",
+            "request": 2,
+            "text": "db.add() only puts the pear in the session. No SQL runs yet, so nothing "
+            "can fail yet: the endpoint returns normally.",
+        },
+        {
+            "at": "response.start",
+            "request": 2,
+            "text": "The client gets 200 and a body saying the pear was created. get_db has "
+            "not committed anything yet.",
+        },
+        {
+            "at": "sql",
+            "request": 2,
+            "text": "Now, after the response, commit() sends the INSERT, and the database "
+            "refuses it: CHECK constraint failed.",
+        },
+        {
+            "at": "request.error",
+            "request": 2,
+            "text": "The IntegrityError reaches the server only as a log line. The response "
+            "is already gone, so the client will never hear of it.",
+        },
+        {
+            "at": "client.body",
+            "request": 3,
+            "text": "The client's own view: the list holds only the apple. The pear it was "
+            "told about is not in the table.",
+        },
+    ],
+}
