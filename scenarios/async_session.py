@@ -102,4 +102,90 @@ SCENARIO = {
             "connection to the pool, on the event loop's thread like every other step.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.create",
+            "request": 1,
+            "ask": "get_db and the endpoints are `async def` here. Which thread runs get_db?",
+            "choices": [
+                {
+                    "text": "A worker thread, as for a plain `def` get_db",
+                    "claim": {"thread": ["session.create", "worker thread"]},
+                },
+                {
+                    "text": "The event loop's thread",
+                    "claim": {"thread": ["session.create", "event loop"]},
+                },
+            ],
+            "answer": 1,
+            "explain": "FastAPI awaits `async def` dependencies and endpoints on the event loop "
+            "itself: no worker thread is used. While one request awaits the database, the loop "
+            "can serve others.",
+        },
+        {
+            "before": "response.start",
+            "request": 1,
+            "ask": "commit() is done. The endpoint now reads db_item.id and db_item.name for its "
+            "answer. What happens next?",
+            "choices": [
+                {
+                    "text": "A SELECT reloads the item, because commit() expired its attributes",
+                    "claim": {"count": ["sql", 2]},
+                },
+                {
+                    "text": "It fails: async code cannot read attributes after a commit",
+                    "claim": {"status": 500},
+                },
+                {"text": "The response goes out: no more SQL runs", "claim": {"count": ["sql", 1]}},
+            ],
+            "answer": 2,
+            "explain": "expire_on_commit=False keeps db_item's values after the commit, so "
+            "reading them needs no query. Without it, async code could not reload an expired "
+            "attribute behind the scenes, and the read would fail.",
+        },
+        {
+            "before": "session.resume",
+            "request": 1,
+            "ask": "The 200 is out. get_db resumes and awaits db.close(). What does close() do?",
+            "choices": [
+                {
+                    "text": "It rolls back an open transaction and returns a connection to the "
+                    "pool",
+                    "claim": {"count": ["pool.checkin", 2]},
+                },
+                {
+                    "text": "Nothing: commit() already returned the connection, and no SQL ran "
+                    "after it",
+                    "claim": {"count": ["pool.checkin", 1]},
+                },
+                {
+                    "text": "It commits again before closing",
+                    "claim": {"count": ["before_commit", 2]},
+                },
+            ],
+            "answer": 1,
+            "explain": "commit() ended the transaction and gave the connection back. Nothing used "
+            "the session after that, so close() has nothing left to do.",
+        },
+        {
+            "before": "response.start",
+            "request": 2,
+            "ask": "The GET has read the items, and its session still holds a connection. What "
+            "happens next?",
+            "choices": [
+                {
+                    "text": "`await db.close()` returns the connection, then the list is sent",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "The list is sent first; get_db closes the session after it",
+                    "claim": {"order": ["response.start", "session.close"]},
+                },
+            ],
+            "answer": 1,
+            "explain": "Async code changes nothing here: with the default scope the code after "
+            "the yield runs once the response is out. Then close() rolls back the read "
+            "transaction and returns its connection.",
+        },
+    ],
 }

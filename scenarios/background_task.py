@@ -99,4 +99,98 @@ SCENARIO = {
             "pool still shows it in use when the run ends.",
         },
     ],
+    "questions": [
+        {
+            "before": "response.start",
+            "request": 1,
+            "ask": "The endpoint queued log_item_count(db) as a background task and returned. "
+            "When does the task's query run?",
+            "choices": [
+                {
+                    "text": "Before the response: FastAPI runs the tasks first",
+                    "claim": {"order": ["sql", "response.start"]},
+                },
+                {
+                    "text": "After the response, while the session is still open",
+                    "claim": {"order": ["response.start", "sql", "session.close"]},
+                },
+                {
+                    "text": "After get_db has closed the session",
+                    "claim": {"order": ["session.close", "sql"]},
+                },
+            ],
+            "answer": 1,
+            "explain": "Background tasks run after the response is sent. With the default scope "
+            "FastAPI runs get_db's finally only after the tasks, so the task can still use the "
+            "open session.",
+        },
+        {
+            "before": "session.resume",
+            "request": 2,
+            "ask": 'This endpoint uses Depends(get_db, scope="function"). When does get_db close '
+            "the session?",
+            "choices": [
+                {
+                    "text": "After the response and the task, as in the first request",
+                    "claim": {"order": ["sql", "session.close"]},
+                },
+                {
+                    "text": "After the response, but before the task",
+                    "claim": {"order": ["response.start", "session.close"]},
+                },
+                {
+                    "text": "As soon as the endpoint returns: before the response and before the "
+                    "task",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+            ],
+            "answer": 2,
+            "explain": 'With scope="function", the teardown runs when the endpoint returns. The '
+            "task was handed a session that is already closed before it even starts.",
+        },
+        {
+            "before": "do_orm_execute",
+            "request": 2,
+            "ask": "The task now queries the session that get_db already closed. What happens?",
+            "choices": [
+                {
+                    "text": "An error: a closed session cannot run queries",
+                    "claim": {"present": "request.error"},
+                },
+                {
+                    "text": "No SQL runs: the task just gets nothing back",
+                    "claim": {"absent": "sql"},
+                },
+                {
+                    "text": "The query runs: the closed session begins a new transaction and "
+                    "checks out a connection",
+                    "claim": {"present": "pool.checkout"},
+                },
+            ],
+            "answer": 2,
+            "explain": "close() does not lock a Session. Used again, it quietly begins a new "
+            "transaction and takes a connection from the pool, with no error at all.",
+        },
+        {
+            "before": "sql",
+            "request": 2,
+            "ask": "The task's query has its connection, and the task will end without closing "
+            "the session. When the run ends, how many connections are still checked out?",
+            "choices": [
+                {
+                    "text": "None: the connection goes back when the task ends",
+                    "claim": {"pool_after": 0},
+                },
+                {
+                    "text": "One: the task's connection, which nothing gives back",
+                    "claim": {"pool_after": 1},
+                },
+                {"text": "Two: one for each request", "claim": {"pool_after": 2}},
+            ],
+            "answer": 1,
+            "explain": "Nothing will close this session again, and a Session is not freed when "
+            "its last variable goes away: it waits for the garbage collector, which is paused in "
+            "this run. The first request's connection came back when get_db closed its session.",
+        },
+    ],
 }

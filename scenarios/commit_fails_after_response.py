@@ -86,4 +86,64 @@ SCENARIO = {
             "told about is not in the table.",
         },
     ],
+    "questions": [
+        {
+            "before": "response.start",
+            "request": 2,
+            "ask": "The endpoint returned the pear with price -1, which the table's CHECK "
+            "constraint forbids. Which status does the client get?",
+            "choices": [
+                {"text": "200 OK", "claim": {"status": 200}},
+                {"text": "500: the database refuses the row", "claim": {"status": 500}},
+                {
+                    "text": "422: the price is checked before the endpoint runs",
+                    "claim": {"status": 422},
+                },
+            ],
+            "answer": 0,
+            "explain": "db.add() ran no SQL, so nothing failed inside the endpoint. The INSERT "
+            "waits for get_db's commit, which with the default scope runs after the response: the "
+            "client gets 200.",
+        },
+        {
+            "before": "sql",
+            "request": 2,
+            "ask": "The client already has its 200. Now commit() sends the INSERT, and the "
+            "database refuses it. What becomes of that error?",
+            "choices": [
+                {"text": "The server sends a 500 instead", "claim": {"status": 500}},
+                {
+                    "text": "The server only logs it: the client is never told",
+                    "claim": {"order": ["response.start", "request.error"]},
+                },
+                {
+                    "text": "It disappears: get_db's except block rolls back and nothing is logged",
+                    "claim": {"absent": "request.error"},
+                },
+            ],
+            "answer": 1,
+            "explain": "The response is already gone, so the IntegrityError can only reach the "
+            "server's log. The client was told the pear was created.",
+        },
+        {
+            "before": "response.start",
+            "request": 3,
+            "ask": "The GET lists the names of the items in the table. What does the client get?",
+            "choices": [
+                {
+                    "text": '["apple","pear"]: both items the client was told about',
+                    "claim": {"body": '["apple","pear"]'},
+                },
+                {"text": '["apple"]: only the apple', "claim": {"body": '["apple"]'}},
+                {
+                    "text": "[]: the failed commit rolled back the apple too",
+                    "claim": {"body": "[]"},
+                },
+            ],
+            "answer": 1,
+            "explain": "The apple's commit worked; the pear's failed and was rolled back. Each "
+            "request has its own transaction, so the pear's failure cannot undo the apple. The "
+            "client was told 200 for a pear that is not there.",
+        },
+    ],
 }

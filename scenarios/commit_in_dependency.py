@@ -83,4 +83,78 @@ SCENARIO = {
             "is sent.",
         },
     ],
+    "questions": [
+        {
+            "before": "response.start",
+            "request": 1,
+            "ask": "The endpoint returned. Its INSERT was flushed, and get_db commits after the "
+            "yield. What happens next?",
+            "choices": [
+                {
+                    "text": "get_db commits, then the 200 is sent",
+                    "claim": {"order": ["after_commit", "response.start"]},
+                },
+                {
+                    "text": "The 200 is sent first; get_db commits after it",
+                    "claim": {"order": ["response.start", "before_commit"]},
+                },
+                {
+                    "text": "The 200 is sent and nothing is committed: the endpoint never called "
+                    "commit()",
+                    "claim": {"absent": "after_commit"},
+                },
+            ],
+            "answer": 1,
+            "explain": "With the default scope, the code after the yield (commit and close) runs "
+            "once the response has been sent. The client has its 200 before the row is committed: "
+            "had the commit failed, the client would never know.",
+        },
+        {
+            "before": "session.resume",
+            "request": 2,
+            "ask": "This price is negative, so the endpoint raises HTTPException(400) after its "
+            "flush. When does the client get the 400?",
+            "choices": [
+                {
+                    "text": "Right away, before get_db resumes, like the 200 of the first request",
+                    "claim": {"order": ["response.start", "session.resume"]},
+                },
+                {
+                    "text": "After get_db has committed the flushed row",
+                    "claim": {"present": "before_commit"},
+                },
+                {
+                    "text": "After get_db has rolled back and closed the session",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+            ],
+            "answer": 2,
+            "explain": "On an error, FastAPI throws the exception into get_db at the yield and "
+            "waits for the teardown: the except block and finally both run before the 400 is sent.",
+        },
+        {
+            "before": "after_rollback",
+            "request": 2,
+            "ask": "The exception has reached get_db at the yield. What happens to the INSERT "
+            "that flush() already sent?",
+            "choices": [
+                {
+                    "text": "db.commit() still runs, so the row is saved",
+                    "claim": {"present": "before_commit"},
+                },
+                {
+                    "text": "It stays: a flushed row is already in the table",
+                    "claim": {"absent": "after_rollback"},
+                },
+                {
+                    "text": "db.commit() is skipped, and db.rollback() undoes the INSERT",
+                    "claim": {"absent": "before_commit"},
+                },
+            ],
+            "answer": 2,
+            "explain": "The exception jumps over db.commit() straight to the except block. "
+            "rollback() undoes the flushed INSERT and returns the connection. A flushed row is "
+            "only inside the transaction until it is committed.",
+        },
+    ],
 }

@@ -85,4 +85,57 @@ SCENARIO = {
             "the pool has them all back.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.create",
+            "ask": "Three GET requests arrive at the same moment. How many Sessions will get_db "
+            "create?",
+            "choices": [
+                {
+                    "text": "One, shared by the three requests",
+                    "claim": {"count": ["session.create", 1]},
+                },
+                {"text": "Three: one for each request", "claim": {"count": ["session.create", 3]}},
+            ],
+            "answer": 1,
+            "explain": "FastAPI calls get_db once per request, so every request gets a Session of "
+            "its own, and no request ever sees another one's db.",
+        },
+        {
+            "before": "pool.checkout",
+            "ask": "Each request runs one query. How many times is a connection checked out of "
+            "the pool in all?",
+            "choices": [
+                {
+                    "text": "Once: the sessions share the engine's one connection",
+                    "claim": {"count": ["pool.checkout", 1]},
+                },
+                {
+                    "text": "Three times: each session takes a connection of its own",
+                    "claim": {"count": ["pool.checkout", 3]},
+                },
+            ],
+            "answer": 1,
+            "explain": "A Session never shares its connection: each one checks out its own from "
+            "the pool they all share. The pool's gauge counts every connection in use at once.",
+        },
+        {
+            "before": "session.close",
+            "ask": "A request is about to close its session. When all three requests are done, "
+            "how many connections will still be checked out?",
+            "choices": [
+                {
+                    "text": "None: each close() returns its own connection",
+                    "claim": {"pool_after": 0},
+                },
+                {
+                    "text": "Three: each worker thread keeps its connection for the next request",
+                    "claim": {"pool_after": 3},
+                },
+            ],
+            "answer": 0,
+            "explain": "Each close() rolls back its own read transaction and returns its own "
+            "connection. When the last request is done, the pool has them all back.",
+        },
+    ],
 }

@@ -69,4 +69,107 @@ SCENARIO = {
             "rolls it back and returns that connection.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.create",
+            "ask": "get_db is about to call SessionLocal(). What will the new db be like?",
+            "choices": [
+                {
+                    "text": "A Session that has already taken a connection from the pool",
+                    "claim": {
+                        "db_at": [
+                            "session.create",
+                            "Session in a transaction holding a connection",
+                        ],
+                    },
+                },
+                {
+                    "text": "A Session that has begun a transaction, but has no connection yet",
+                    "claim": {
+                        "db_at": ["session.create", "Session in a transaction, no connection yet"],
+                    },
+                },
+                {
+                    "text": "Just a Session object: no transaction and no connection yet",
+                    "claim": {"db_at": ["session.create", "Session, no transaction"]},
+                },
+            ],
+            "answer": 2,
+            "explain": "SessionLocal() touches nothing. The transaction object appears at the "
+            "first add() or query, and a connection is checked out only when the first SQL runs: "
+            "here, the INSERT that commit() flushes.",
+        },
+        {
+            "before": "do_orm_execute",
+            "ask": "commit() has saved the row and given its connection back to the pool. Now "
+            "db.refresh(db_item) runs. What does it do?",
+            "choices": [
+                {
+                    "text": "It copies the new values from the Python object: no SQL, no "
+                    "connection",
+                    "claim": {"count": ["sql", 1]},
+                },
+                {
+                    "text": "It runs a SELECT, so the session begins a new transaction and checks "
+                    "out a connection again",
+                    "claim": {"count": ["pool.checkout", 2]},
+                },
+                {
+                    "text": "It fails: after commit() the session cannot be used any more",
+                    "claim": {"status": 500},
+                },
+            ],
+            "answer": 1,
+            "explain": "refresh() reloads the row from the database with a SELECT. That needs a "
+            "transaction and a connection, so the session begins a second transaction and checks "
+            "out a connection again. Nothing commits this one: it stays open until close().",
+        },
+        {
+            "before": "response.start",
+            "ask": "The endpoint has returned the new item. What happens next?",
+            "choices": [
+                {
+                    "text": "get_db's finally runs db.close(), then the response is sent",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "The response is sent first; db.close() runs after it",
+                    "claim": {"order": ["response.start", "session.close"]},
+                },
+                {
+                    "text": "The response is sent, and db.close() never runs: nothing went wrong, "
+                    "so there is nothing to clean up",
+                    "claim": {"absent": "session.close"},
+                },
+            ],
+            "answer": 1,
+            "explain": "With the default scope, FastAPI runs the code after get_db's yield only "
+            "once the response has been sent. The client can hold its 200 while the session still "
+            "holds a connection. finally always runs, but later than the textbook says.",
+        },
+        {
+            "before": "session.resume",
+            "ask": "The client has its 200. get_db now resumes after the yield and calls "
+            "db.close(). What will close() do?",
+            "choices": [
+                {
+                    "text": "Nothing: commit() already gave the connection back",
+                    "claim": {"count": ["pool.checkin", 1]},
+                },
+                {
+                    "text": "Roll back the transaction refresh() began, and return its connection "
+                    "to the pool",
+                    "claim": {"count": ["pool.checkin", 2]},
+                },
+                {
+                    "text": "Commit again, to save what refresh() read",
+                    "claim": {"count": ["before_commit", 2]},
+                },
+            ],
+            "answer": 1,
+            "explain": "refresh() began a second transaction and took a connection, and nothing "
+            "committed it. So close() rolls it back and checks the connection in. Rolling back a "
+            "read loses nothing: the row was committed before.",
+        },
+    ],
 }

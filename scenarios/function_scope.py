@@ -85,4 +85,74 @@ SCENARIO = {
             "client is not told that the pear was saved. Compare commit_fails_after_response.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.resume",
+            "request": 1,
+            "ask": 'The endpoint returned. This time get_db is used with scope="function". What '
+            "happens next?",
+            "choices": [
+                {
+                    "text": "The 200 is sent first, then get_db commits and closes, as with the "
+                    "default scope",
+                    "claim": {"order": ["response.start", "before_commit"]},
+                },
+                {
+                    "text": "get_db commits and closes the session, then the 200 is sent",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "get_db does not resume on success: only errors run the code after "
+                    "the yield",
+                    "claim": {"absent": "before_commit"},
+                },
+            ],
+            "answer": 1,
+            "explain": 'With scope="function", FastAPI resumes get_db as soon as the endpoint '
+            "returns: the commit and the close run before the response is sent.",
+        },
+        {
+            "before": "after_rollback",
+            "request": 2,
+            "ask": "commit() sent the pear's INSERT with price -1, and the database refused it. "
+            "Which status will the client get?",
+            "choices": [
+                {
+                    "text": "200: the endpoint had already returned the pear",
+                    "claim": {"status": 200},
+                },
+                {
+                    "text": "400 Bad Request: a refused value is the client's fault",
+                    "claim": {"status": 400},
+                },
+                {"text": "500 Internal Server Error", "claim": {"status": 500}},
+            ],
+            "answer": 2,
+            "explain": "The commit ran before anything was sent, so its IntegrityError can still "
+            "change the answer: get_db rolls back, raises again, and the client gets a 500 "
+            "instead of a false 200. Compare commit_fails_after_response.",
+        },
+        {
+            "before": "request.error",
+            "request": 2,
+            "ask": "The 500 is out. Which error does the server log for it?",
+            "choices": [
+                {
+                    "text": "IntegrityError: the CHECK constraint refused the INSERT",
+                    "claim": {"detail": ["request.error", "error", "IntegrityError"]},
+                },
+                {
+                    "text": "FastAPIError: get_db caught the error and did not raise it again",
+                    "claim": {"detail": ["request.error", "error", "FastAPIError"]},
+                },
+                {
+                    "text": "None: get_db's rollback handled the error",
+                    "claim": {"absent": "request.error"},
+                },
+            ],
+            "answer": 0,
+            "explain": "get_db's except block rolls back and then raises again, so the database's "
+            "own error reaches FastAPI and the log: an IntegrityError.",
+        },
+    ],
 }

@@ -62,4 +62,52 @@ SCENARIO = {
             "is what really happens.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.resume",
+            "ask": "The endpoint found no item and raises HTTPException(404). What happens next?",
+            "choices": [
+                {
+                    "text": "The 404 is sent first; get_db's finally runs after it, as on success",
+                    "claim": {"order": ["response.start", "session.close"]},
+                },
+                {
+                    "text": "FastAPI throws the exception into get_db; finally closes the "
+                    "session, then the 404 is sent",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "The exception skips get_db, so the session is never closed",
+                    "claim": {"absent": "session.close"},
+                },
+            ],
+            "answer": 1,
+            "explain": "On an error FastAPI throws the exception into get_db at the yield, and "
+            "the teardown runs before the error response is sent. Here the textbook order (close, "
+            "then respond) is what really happens.",
+        },
+        {
+            "before": "pool.reset",
+            "ask": "get_db's finally calls db.close(), and the query's read transaction is still "
+            "open. What does close() do?",
+            "choices": [
+                {
+                    "text": "Nothing: the exception already ended the transaction",
+                    "claim": {"absent": "pool.checkin"},
+                },
+                {
+                    "text": "It commits the read transaction, then returns the connection",
+                    "claim": {"present": "before_commit"},
+                },
+                {
+                    "text": "It rolls the transaction back and returns the connection, before the "
+                    "404 is sent",
+                    "claim": {"order": ["pool.checkin", "response.start"]},
+                },
+            ],
+            "answer": 2,
+            "explain": "An exception does not end a transaction by itself. close() rolls it back "
+            "and checks the connection in, and all of that happens before the client gets its 404.",
+        },
+    ],
 }

@@ -56,4 +56,45 @@ SCENARIO = {
             "session still holds its connection.",
         },
     ],
+    "questions": [
+        {
+            "before": "pool.checkout",
+            "ask": "There is no item 7, and get_db has a bug: no try/finally around its yield. "
+            "Which status will the client get?",
+            "choices": [
+                {"text": "404 Not Found", "claim": {"status": 404}},
+                {
+                    "text": "500 Internal Server Error: get_db breaks off in the middle",
+                    "claim": {"status": 500},
+                },
+                {"text": "200 OK with an empty body", "claim": {"status": 200}},
+            ],
+            "answer": 0,
+            "explain": "The client sees an ordinary 404. Nothing in the response shows the bug: "
+            "the damage is inside the server, in the pool.",
+        },
+        {
+            "before": "session.resume",
+            "ask": "The endpoint raises HTTPException(404), and FastAPI throws it into get_db at "
+            "the yield. What happens to the db.close() line?",
+            "choices": [
+                {
+                    "text": "It still runs, before the 404 is sent",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "It runs after the 404 is sent, as on success",
+                    "claim": {"order": ["response.start", "session.close"]},
+                },
+                {
+                    "text": "It never runs: the exception leaves get_db right at the yield",
+                    "claim": {"absent": "session.close"},
+                },
+            ],
+            "answer": 2,
+            "explain": "With no try/finally, the exception leaves get_db at the yield and the "
+            "line after it is skipped. The session is never closed, so its connection stays "
+            "checked out: a leak. Only Python's garbage collector might free it, some time later.",
+        },
+    ],
 }

@@ -98,4 +98,93 @@ SCENARIO = {
             "every request, whatever happened.",
         },
     ],
+    "questions": [
+        {
+            "before": "response.start",
+            "request": 1,
+            "ask": "get_db never closes its session. The first request's 200 is about to go out. "
+            "What becomes of its connection?",
+            "choices": [
+                {
+                    "text": "It goes back to the pool when get_db ends and db goes away",
+                    "claim": {"present": "pool.checkin"},
+                },
+                {
+                    "text": "It stays checked out: nothing gives it back",
+                    "claim": {"absent": "pool.checkin"},
+                },
+            ],
+            "answer": 1,
+            "explain": "A Session and its transaction refer to each other, so the session is not "
+            "freed when get_db's variable goes away. Only Python's cyclic garbage collector would "
+            "free it, and it is paused for this run.",
+        },
+        {
+            "before": "pool.checkout",
+            "request": 2,
+            "ask": "The second request's query needs a connection. The first request still holds "
+            "one of the pool's two. What happens?",
+            "choices": [
+                {
+                    "text": "It reuses the first request's connection: that request is over",
+                    "claim": {"detail": ["pool.checkout", "connection", 1]},
+                },
+                {
+                    "text": "It takes the pool's other connection",
+                    "claim": {"detail": ["pool.checkout", "connection", 2]},
+                },
+                {
+                    "text": "It waits for the first connection to come back, then fails",
+                    "claim": {"status": 500},
+                },
+            ],
+            "answer": 1,
+            "explain": "A connection a session still holds cannot be lent to anyone else, even if "
+            "its request is over. The pool opens its second connection: now 2 of 2 are in use.",
+        },
+        {
+            "before": "session.resume",
+            "request": 3,
+            "ask": "Both connections are held by sessions nobody closed. The third request's "
+            "query asks the pool for one. What happens?",
+            "choices": [
+                {
+                    "text": "The pool opens a third connection for it",
+                    "claim": {"present": "pool.checkout"},
+                },
+                {
+                    "text": "It waits for a free connection, then gets its 200",
+                    "claim": {"status": 200},
+                },
+                {
+                    "text": "It waits one second (pool_timeout), then fails: the client gets a 500",
+                    "claim": {"status": 500},
+                },
+            ],
+            "answer": 2,
+            "explain": "pool_size=2 and max_overflow=0 allow two connections, no more. The query "
+            "waits pool_timeout (one second), then SQLAlchemy raises TimeoutError: QueuePool "
+            "limit of size 2 overflow 0 reached. The client gets a 500.",
+        },
+        {
+            "before": "request.start",
+            "request": 4,
+            "ask": "A fourth request comes in. What does it get?",
+            "choices": [
+                {
+                    "text": "200: the third request's failure freed up the pool",
+                    "claim": {"status": 200},
+                },
+                {"text": "500 again: the pool is still full", "claim": {"status": 500}},
+                {
+                    "text": "503: the server turns requests away while the pool is full",
+                    "claim": {"status": 503},
+                },
+            ],
+            "answer": 1,
+            "explain": "The failed request never got a connection, so it had none to give back. "
+            "The two leaked sessions still hold both, and every request that needs the database "
+            "fails the same way. The fix: close the session in finally.",
+        },
+    ],
 }

@@ -64,4 +64,95 @@ SCENARIO = {
             "transaction and returns the connection.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.create",
+            "ask": "get_db is a plain `def` generator. Which thread runs it?",
+            "choices": [
+                {
+                    "text": "The event loop's thread, the one that received the request",
+                    "claim": {"thread": ["session.create", "event loop"]},
+                },
+                {
+                    "text": "A worker thread from the thread pool",
+                    "claim": {"thread": ["session.create", "worker thread"]},
+                },
+            ],
+            "answer": 1,
+            "explain": "FastAPI runs sync (`def`) dependencies and endpoints in worker threads, "
+            "so they cannot block the event loop. The event loop receives the request and sends "
+            "the response. Setup, endpoint and teardown can even run on different worker threads.",
+        },
+        {
+            "before": "do_orm_execute",
+            "ask": "The endpoint runs db.query(Item).all(), the first time it uses db. What "
+            "happens to the session?",
+            "choices": [
+                {
+                    "text": "It begins a transaction and checks out a connection from the pool",
+                    "claim": {"db_at": ["sql", "Session in a transaction holding a connection"]},
+                },
+                {
+                    "text": "It checks out a connection, but begins no transaction: a read does "
+                    "not need one",
+                    "claim": {"absent": "after_begin"},
+                },
+                {
+                    "text": "It uses the connection SessionLocal() opened when get_db started",
+                    "claim": {"order": ["pool.checkout", "session.yield"]},
+                },
+            ],
+            "answer": 0,
+            "explain": "Even a read runs inside a transaction: SQLAlchemy begins one on its own "
+            "at the first query, and checks out a connection for it right then. SessionLocal() "
+            "had opened nothing.",
+        },
+        {
+            "before": "response.start",
+            "ask": "The list is ready to go out. Where is the session's connection when the "
+            "client gets its 200?",
+            "choices": [
+                {
+                    "text": "Back in the pool: the query returned it once the rows were read",
+                    "claim": {"order": ["pool.checkin", "session.resume"]},
+                },
+                {
+                    "text": "Back in the pool: get_db closed the session before the response",
+                    "claim": {"order": ["session.close", "response.start"]},
+                },
+                {
+                    "text": "Still checked out: the session keeps it until db.close() runs, after "
+                    "the response",
+                    "claim": {"order": ["response.start", "pool.checkin"]},
+                },
+            ],
+            "answer": 2,
+            "explain": "The read transaction stays open, holding its connection, until the "
+            "session ends it. With the default scope get_db's finally runs after the response is "
+            "sent, so the client has its list while the connection is still checked out.",
+        },
+        {
+            "before": "session.resume",
+            "ask": "The endpoint never called commit(). What will db.close() do with the open "
+            "read transaction?",
+            "choices": [
+                {
+                    "text": "Roll it back and return the connection to the pool",
+                    "claim": {"present": "pool.checkin"},
+                },
+                {
+                    "text": "Commit it first: every transaction must end with commit()",
+                    "claim": {"present": "before_commit"},
+                },
+                {
+                    "text": "Leave it open: only commit() ends a transaction",
+                    "claim": {"pool_after": 1},
+                },
+            ],
+            "answer": 0,
+            "explain": "close() rolls back whatever transaction is still open and returns its "
+            "connection. For a read nothing is lost, so no commit() is needed. (The rollback done "
+            "by close() fires no after_rollback event: you see it as the pool's reset.)",
+        },
+    ],
 }

@@ -66,4 +66,69 @@ SCENARIO = {
             "`raise` after db.rollback() to get the 404 back.",
         },
     ],
+    "questions": [
+        {
+            "before": "session.resume",
+            "ask": "The endpoint raises HTTPException(404), and get_db's `except Exception` will "
+            "catch it. Which status will the client get?",
+            "choices": [
+                {
+                    "text": "404 Not Found: get_db rolls back, and the 404 goes on its way",
+                    "claim": {"status": 404},
+                },
+                {
+                    "text": "200 OK: get_db handled the exception, so the request succeeded",
+                    "claim": {"status": 200},
+                },
+                {"text": "500 Internal Server Error", "claim": {"status": 500}},
+            ],
+            "answer": 2,
+            "explain": "The except block does not raise again, so the 404 disappears inside "
+            "get_db. FastAPI is left with no response to send, and answers 500.",
+        },
+        {
+            "before": "session.close",
+            "ask": "db.rollback() has run. Now finally calls db.close(). What does close() do?",
+            "choices": [
+                {
+                    "text": "It rolls back again, and returns a second connection to the pool",
+                    "claim": {"count": ["pool.checkin", 2]},
+                },
+                {
+                    "text": "Nothing: rollback() already ended the transaction and returned the "
+                    "connection",
+                    "claim": {"count": ["pool.checkin", 1]},
+                },
+                {
+                    "text": "It commits, since the exception was handled",
+                    "claim": {"present": "before_commit"},
+                },
+            ],
+            "answer": 1,
+            "explain": "rollback() ended the transaction and gave the connection back to the "
+            "pool. close() finds nothing left to do.",
+        },
+        {
+            "before": "request.error",
+            "ask": "The client got a 500. Which error does the server log?",
+            "choices": [
+                {
+                    "text": "HTTPException: the endpoint's 404",
+                    "claim": {"detail": ["request.error", "error", "HTTPException"]},
+                },
+                {
+                    "text": "FastAPIError: a dependency with yield caught an exception and did "
+                    "not raise it again",
+                    "claim": {"detail": ["request.error", "error", "FastAPIError"]},
+                },
+                {
+                    "text": "None: get_db handled the exception, so there is nothing to log",
+                    "claim": {"absent": "request.error"},
+                },
+            ],
+            "answer": 1,
+            "explain": "FastAPI notices that get_db swallowed the exception and reports it as a "
+            "FastAPIError. The fix is one word: `raise` after db.rollback().",
+        },
+    ],
 }

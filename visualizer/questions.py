@@ -102,6 +102,26 @@ def _count(events: list[Event], trace: Trace, arg: list[Any]) -> bool:
     return sum(1 for e in events if e.kind == kind) == int(times)
 
 
+def _thread(events: list[Event], trace: Trace, arg: list[str]) -> bool:
+    """The first event of that kind ran on this thread ("worker thread" means any of them)."""
+    kind, thread = arg
+    event = _first(events, kind)
+    return event is not None and (event.thread == thread or event.thread.startswith(f"{thread} "))
+
+
+def _detail(events: list[Event], trace: Trace, arg: list[Any]) -> bool:
+    """The first event of that kind carries this value under this key of its detail."""
+    kind, key, value = arg
+    event = _first(events, kind)
+    return event is not None and key in event.detail and event.detail[key] == value
+
+
+def _body(events: list[Event], trace: Trace, body: str) -> bool:
+    """The response body of the question's request (of any request if none) is exactly this."""
+    lane = {e.request for e in events}
+    return any(r.id in lane and r.body == body for r in trace.requests)
+
+
 CLAIMS: dict[str, Callable[[list[Event], Trace, Any], bool]] = {
     "order": _order,
     "present": lambda events, trace, kind: _first(events, kind) is not None,
@@ -110,6 +130,9 @@ CLAIMS: dict[str, Callable[[list[Event], Trace, Any], bool]] = {
     "db_at": _db_at,
     "count": _count,
     "pool_after": lambda events, trace, n: trace.pool_after.checked_out == n,
+    "thread": _thread,
+    "detail": _detail,
+    "body": _body,
 }
 
 
