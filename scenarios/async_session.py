@@ -53,6 +53,7 @@ async def read_items(db: AsyncSession = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 14,
     "title": "Async session (AsyncSession with aiosqlite)",
     "summary": "The same lifecycle written with async code: create_async_engine, "
     "async_sessionmaker, an async get_db that awaits db.close(), and async endpoints. One "

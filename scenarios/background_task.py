@@ -48,6 +48,7 @@ def report_function_scope(tasks: BackgroundTasks, db: Session = Depends(get_db, 
 
 
 SCENARIO = {
+    "order": 11,
     "title": "A background task that uses the session",
     "summary": "Both endpoints hand the request's session to a BackgroundTask. With the "
     "default scope the task runs before get_db closes the session. With "

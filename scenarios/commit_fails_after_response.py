@@ -45,6 +45,7 @@ def read_items(db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 9,
     "title": "A commit that fails after the response",
     "summary": "get_db commits after the yield, with the default scope. The second item "
     "breaks a CHECK constraint, so its commit fails, but only after the client was told "

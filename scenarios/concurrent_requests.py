@@ -41,6 +41,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 13,
     "title": "Three requests at once",
     "summary": "Three GET requests are sent at the same moment. Each gets its own session "
     "and its own connection, and the three connections come from the one pool they share.",

@@ -38,6 +38,7 @@ def create_item(name: str, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 1,
     "title": "Create an item",
     "summary": "POST /items/ adds a row, commits and refreshes it: the sample program's "
     "happy path.",

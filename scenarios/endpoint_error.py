@@ -37,6 +37,7 @@ def create_item(name: str, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 5,
     "title": "Endpoint error (500)",
     "summary": "The endpoint INSERTs a row with flush(), then raises. The client gets a 500, "
     "and close() rolls the INSERT back.",

@@ -40,6 +40,7 @@ def create_item(name: str, price: int, db: Session = Depends(get_db, scope="func
 
 
 SCENARIO = {
+    "order": 8,
     "title": "Function scope: teardown before the response",
     "summary": "The get_db from commit_in_dependency (commit after the yield), used with "
     'Depends(get_db, scope="function"): the commit and the close run before the response '

@@ -37,6 +37,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 3,
     "title": "Item not found (404)",
     "summary": "GET /items/42 finds no row and raises HTTPException(404). On an error the "
     "session is closed before the response is sent.",

@@ -35,6 +35,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 6,
     "title": "Missing finally (a leak)",
     "summary": "The quiz's buggy get_db: close() after the yield with no try/finally. The "
     "endpoint raises a 404, close() never runs, and the connection stays checked out.",

@@ -37,6 +37,7 @@ def read_items(db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 12,
     "title": "Pool exhaustion (sessions never closed)",
     "summary": "get_db never closes its session, and the pool holds only two connections. "
     "Two requests work, and each keeps its connection. The next ones wait for a free "

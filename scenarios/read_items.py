@@ -38,6 +38,7 @@ def read_items(db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 2,
     "title": "Read all items",
     "summary": "GET /items/ queries every row. Nothing is written and nothing is committed: "
     "close() ends the read transaction.",

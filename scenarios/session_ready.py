@@ -24,6 +24,7 @@ def read_items(db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 4,
     "title": "Session ready (never used)",
     "summary": "The mini project's route: it takes a session and returns a message without "
     "touching the database. Watch what close() has to do.",

@@ -39,6 +39,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
 
 
 SCENARIO = {
+    "order": 10,
     "title": "A swallowed exception (404 becomes 500)",
     "summary": "get_db catches exceptions to roll back, but forgets to raise them again. "
     "The endpoint's 404 disappears inside get_db, and the client gets a 500 instead.",

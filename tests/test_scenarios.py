@@ -13,9 +13,10 @@ from visualizer.trace import Trace
 NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("[!_]*.py"))
 
 
-def test_every_file_registers(registry: Registry) -> None:
-    assert registry.names == NAMES
-    assert len(NAMES) >= 7
+def test_every_file_registers_the_textbooks_scenarios_first(registry: Registry) -> None:
+    assert sorted(registry.names) == NAMES
+    assert len(NAMES) >= 14
+    assert registry.names[:3] == ["create_item", "read_items", "item_not_found"]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -51,6 +51,7 @@ class Scenario:
     code_lines: int  # the code shown is lines 1..code_lines; the SCENARIO block follows it
     gc: str = "enabled"  # "paused": the run holds Python's cyclic garbage collector off
     questions: tuple[dict[str, Any], ...] = ()  # predict questions, checked on reading
+    order: int = 1000  # where lists show it: the textbook's scenarios first
 
     @property
     def code(self) -> str:
@@ -113,6 +114,7 @@ def read_scenario(path: Path) -> Scenario:
             code_lines=code_lines,
             gc=_gc_mode(meta, path.name),
             questions=_questions(meta, path.name),
+            order=int(meta.get("order", 1000)),
         )
     except (KeyError, TypeError) as error:
         raise ScenarioError(f"{path.name}: SCENARIO is missing {error}") from error
@@ -139,7 +141,8 @@ class Registry:
 
     def __init__(self, folder: Path = SCENARIO_DIR) -> None:
         self.folder = folder
-        self._scenarios = {s.name: s for s in map(read_scenario, sorted(folder.glob("[!_]*.py")))}
+        found = sorted(map(read_scenario, folder.glob("[!_]*.py")), key=lambda s: (s.order, s.name))
+        self._scenarios = {s.name: s for s in found}
 
     def __iter__(self) -> Any:
         return iter(self._scenarios.values())
