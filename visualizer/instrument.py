@@ -17,7 +17,7 @@ from starlette.types import ASGIApp
 
 from visualizer.capture import Recorder, current_phase, current_request, session_state
 from visualizer.dependency import traced_dependency
-from visualizer.events import GARBAGE_COLLECTOR, DbState
+from visualizer.events import GARBAGE_COLLECTOR, SESSION_EVENTS, DbState
 from visualizer.observer import RequestObserver
 
 # Kept in a pooled connection's own info dict: the request that checked it out last, and
@@ -87,17 +87,9 @@ def listen_session_events(target: Any, recorder: Recorder) -> None:
 
         event.listen(target, name, hook)
 
-    for name in (
-        "after_transaction_create",
-        "after_begin",
-        "before_commit",
-        "after_commit",
-        "after_rollback",
-        "after_soft_rollback",
-        "after_transaction_end",
-        "after_flush",
-    ):
-        simple(name)
+    for name in SESSION_EVENTS:
+        if name != "do_orm_execute":  # it carries an ORM statement: its own hook, below
+            simple(name)
 
     def do_orm_execute(state: Any) -> None:
         statement = "SELECT" if state.is_select else type(state.statement).__name__.upper()
