@@ -36,6 +36,7 @@ def read_item(item_id: int, db: Session = Depends(get_db)):
 
 SCENARIO = {
     "order": 6,
+    "gc": "paused",
     "title": "Missing finally (a leak)",
     "summary": "The quiz's buggy get_db: close() after the yield with no try/finally. The "
     "endpoint raises a 404, close() never runs, and the connection stays checked out.",
@@ -54,7 +55,9 @@ SCENARIO = {
         {
             "at": "response.start",
             "text": "The client gets an ordinary 404, and nothing looks wrong, but the "
-            "session still holds its connection.",
+            "session still holds its connection. Only Python's garbage collector would ever "
+            "free it, at some later moment; this run pauses the collector so that the leak "
+            "shows the same way every time.",
         },
     ],
     "questions": [

@@ -10,7 +10,10 @@
   const stage = document.getElementById("stage");
   const status = document.getElementById("room-status");
   const questionPanel = presenting ? document.getElementById("tally") : document.getElementById("question");
-  const state = { socket: null, roomCursor: 0, cursor: 0, total: 0, following: true, question: null, retry: 500 };
+  const state = {
+    socket: null, roomCursor: 0, cursor: 0, total: 0, following: true, question: null, retry: 500,
+    serverMoves: false, // the presenter follows the server only where the server moves the room
+  };
 
   // -- connection -----------------------------------------------------------------------
 
@@ -51,6 +54,7 @@
       if (cursor !== Number(stage.dataset.cursor)) location.hash = `step=${cursor}`; // the player moves
       return;
     }
+
     const token = ++renderToken;
     const response = await fetch(`/runs/${runId}/stage?cursor=${cursor}`);
     if (!response.ok || token !== renderToken) return;
@@ -72,12 +76,17 @@
     switch (message.type) {
       case "welcome":
         state.total = message.events || 0;
+        state.serverMoves = true; // land where the room is
         if (message.member) localStorage.setItem(`room-member:${code}`, message.member);
         status.textContent = presenting ? "Presenting: your steps move every student." : "Following the presenter.";
         if (message.question) showQuestion(message.question);
         break;
       case "cursor":
         state.roomCursor = message.cursor;
+        // A presenter's own steps come back as echoes, possibly behind where it already is:
+        // it moves only where the server moved the room (joining, a question, a reveal).
+        if (presenting && !state.serverMoves) break;
+        state.serverMoves = false;
         if (state.following) show(message.cursor);
         break;
       case "members":
@@ -104,6 +113,7 @@
         questionPanel.replaceChildren();
         break;
       case "error":
+        state.serverMoves = false; // whatever was asked did not happen
         status.textContent = message.message;
         break;
     }
@@ -137,7 +147,7 @@
       const actions = element("p", "question-actions");
       const reveal = element("button", "primary", "Reveal what happened");
       reveal.type = "button";
-      reveal.addEventListener("click", () => send({ type: "reveal" }));
+      reveal.addEventListener("click", () => { state.serverMoves = true; send({ type: "reveal" }); });
       const close = element("button", "", "Close the question");
       close.type = "button";
       close.addEventListener("click", () => send({ type: "close_question" }));
@@ -175,11 +185,15 @@
 
   if (presenting) {
     stage.addEventListener("player:rendered", (event) => {
-      if (event.detail.cursor !== state.roomCursor) send({ type: "goto", cursor: event.detail.cursor });
+      if (event.detail.cursor === state.roomCursor) return;
+      state.roomCursor = event.detail.cursor;
+      send({ type: "goto", cursor: event.detail.cursor });
     });
     room.addEventListener("click", (event) => {
       const button = event.target.closest("[data-ask]");
-      if (button) send({ type: "open_question", question: Number(button.dataset.ask) });
+      if (!button) return;
+      state.serverMoves = true;
+      send({ type: "open_question", question: Number(button.dataset.ask) });
     });
     connect("");
   } else {

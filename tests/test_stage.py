@@ -59,3 +59,11 @@ def test_the_code_line_of_the_current_event_is_known(traced: Traced) -> None:
     context = stage_context(trace, seq_of(trace, "session.create"))
     _, text = context["code_lines"][context["frame"].line - 1]
     assert text.strip() == "db = SessionLocal()"
+
+
+def test_changes_are_marked_only_where_something_changed(traced: Traced) -> None:
+    trace = traced("create_item")
+    assert stage_context(trace, 1)["changed"] == {"row", "step"}  # the pool is still unused
+    checkout = seq_of(trace, "pool.checkout")
+    assert {"pool", "row"} <= stage_context(trace, checkout)["changed"]
+    assert "db" in stage_context(trace, seq_of(trace, "session.close"))["changed"]

@@ -129,8 +129,8 @@ def _changes(trace: Trace, frame: Frame, deviations: list[Deviation] | None) -> 
     focus, earlier = _focus(frame), _focus(before)
     if focus and earlier and (focus.request != earlier.request or focus.db != earlier.db):
         changed.add("db")
-    if (frame.pool.checked_out, frame.pool.size) != (before.pool.checked_out, before.pool.size):
-        changed.add("pool")
+    if before.pool.size is not None and frame.pool.checked_out != before.pool.checked_out:
+        changed.add("pool")  # a checkout or checkin, not the gauge's first appearance
     if frame.rows and frame.rows[-1].seq == frame.event.seq:
         changed.add("row")
     if focus and earlier and focus.step != earlier.step:
