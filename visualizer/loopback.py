@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 import threading
 import time
@@ -18,7 +17,9 @@ class LoopbackServer:
     """`with LoopbackServer(app) as server:` serves `app` at `server.url` until the block ends."""
 
     def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
+        # without it a keep-alive response waits ~40 ms for a delayed ACK.
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind((host, port))  # port 0: the kernel picks a free port, no race
         self.host, self.port = self._socket.getsockname()[:2]
@@ -40,8 +41,8 @@ class LoopbackServer:
 
     def _serve(self) -> None:
         self.loop_thread = threading.get_ident()
-        try:
-            asyncio.run(self._server.serve(sockets=[self._socket]))
+        try:  # as `uvicorn` itself serves: on the event loop its config picks (uvloop if present)
+            self._server.run(sockets=[self._socket])
         except BaseException as error:  # reported by start(), in the caller's thread
             self._error = error
 
