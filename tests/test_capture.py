@@ -83,7 +83,7 @@ def test_a_connection_the_collector_frees_belongs_to_the_request_that_took_it(
         if was_enabled:
             gc.enable()
         engine.dispose()
-    checkin = next(e for e in recorder.events if e.kind == "pool.checkin")
+    checkin = next(e for e in recorder.taken() if e.kind == "pool.checkin")
     assert checkin.request == 1
     assert checkin.detail == {"connection": 1, "by": GARBAGE_COLLECTOR}
     assert step_for(checkin) is None

@@ -8,6 +8,7 @@ import threading
 import time
 import weakref
 from collections import Counter
+from collections.abc import Callable
 from contextvars import ContextVar
 from types import FrameType
 from typing import Any
@@ -42,16 +43,25 @@ def session_state(session: Session | None) -> DbState:
     return DbState.TRANSACTION
 
 
+def _pool(gauge: tuple[int, ...]) -> PoolStatus:
+    if not gauge:
+        return PoolStatus()
+    checked_out, size, overflow = gauge
+    return PoolStatus(checked_out, size, max(0, overflow))  # QueuePool: negative under size
+
+
 class Recorder:
     """Collects one run's events. Hooks call `record`; it never raises into the app."""
 
     def __init__(self, scenario_file: str, capacity: int = 20_000) -> None:
         self.scenario_file = scenario_file
         self.capacity = capacity
-        self.events: list[RawEvent] = []
+        # Hooks append plain tuples (cheap on the request path); `taken` builds RawEvents later.
+        self.events: list[tuple[Any, ...]] = []
         self.dropped = 0
         self.hook_errors: Counter[str] = Counter()
-        self.pool: Pool | None = None
+        self._pool: Pool | None = None
+        self._gauge: tuple[Callable[[], int], ...] = ()  # the pool's bound counting methods
         self.recording = True
         self.sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         self._request_sessions: dict[int, weakref.ref[Session]] = {}
@@ -110,18 +120,25 @@ class Recorder:
         if line is None and walk:
             line = self._scenario_line()
         self.events.append(
-            RawEvent(
-                t_ns=t_ns if t_ns is not None else time.perf_counter_ns(),
-                kind=kind,
-                request=request,
-                line=line,
-                thread=threading.get_ident(),
-                db=db,
-                pool=self.pool_status(),
-                phase=current_phase.get(),
-                detail=detail or {},
+            (
+                t_ns if t_ns is not None else time.perf_counter_ns(),
+                kind,
+                request,
+                line,
+                threading.get_ident(),
+                db,
+                tuple(count() for count in self._gauge),
+                current_phase.get(),
+                detail or {},
             )
         )
+
+    def taken(self, start: int = 0) -> list[RawEvent]:
+        """The events recorded since `start`, as RawEvents: built here, off the request path."""
+        return [
+            RawEvent(t_ns, kind, request, line, thread, db, _pool(gauge), phase, detail)
+            for t_ns, kind, request, line, thread, db, gauge, phase, detail in self.events[start:]
+        ]
 
     def _db_state(self, session: Session | None, request: int | None) -> DbState:
         if session is not None or request is None:
@@ -156,18 +173,21 @@ class Recorder:
             frame = frame.f_back
         return None
 
+    @property
+    def pool(self) -> Pool | None:
+        return self._pool
+
+    @pool.setter
+    def pool(self, pool: Pool | None) -> None:
+        self._pool = pool
+        # QueuePool counts checked-out connections, its size and its overflow; other pools
+        # (NullPool, StaticPool) count nothing, and their events show no gauge.
+        names = ("checkedout", "size", "overflow")
+        methods = [getattr(pool, name, None) for name in names]
+        self._gauge = tuple(m for m in methods if callable(m)) if all(methods) else ()
+
     def pool_status(self) -> PoolStatus:
-        pool = self.pool
-        if pool is None:
-            return PoolStatus()
-        checked_out = getattr(pool, "checkedout", None)
-        size = getattr(pool, "size", None)
-        overflow = getattr(pool, "overflow", None)  # QueuePool: negative while under size
-        return PoolStatus(
-            checked_out=checked_out() if checked_out else None,
-            size=size() if size else None,
-            overflow=max(0, overflow()) if overflow else None,
-        )
+        return _pool(tuple(count() for count in self._gauge))
 
     # -- request bookkeeping -----------------------------------------------------------
 

@@ -53,8 +53,8 @@ class _Publisher:
 
     def flush(self) -> None:
         """Publish what came since the last flush; call it when a request is over."""
-        raw = self.recorder.events
-        batch, self._taken = raw[self._taken : len(raw)], len(raw)
+        batch = self.recorder.taken(self._taken)
+        self._taken += len(batch)
         # The client's times arrive after the fact, from its own process: order by clock.
         for item in sorted(batch, key=lambda r: r.t_ns):
             event = self.describer.describe(item)
