@@ -88,3 +88,22 @@ def errors(page: Page) -> Iterator[list[str]]:
     page.on("pageerror", lambda error: found.append(str(error)))
     page.set_viewport_size({"width": 1280, "height": 720})
     yield found
+
+
+# -- classroom tests ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def room_lesson(site: str) -> dict[str, Any]:
+    """A real create_item trace with two predict questions added."""
+    from tests.room_support import QUESTIONS  # it imports this module: import it late
+
+    return {**finished_run(site, "create_item"), "questions": QUESTIONS}
+
+
+@pytest.fixture(scope="module")
+def room_run(site: str, room_lesson: dict[str, Any]) -> str:
+    """That trace, imported: a finished run a room can be opened on."""
+    from tests.room_support import import_run
+
+    return import_run(site, room_lesson)
