@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from visualizer.difference import first
 from visualizer.events import Event
 
 if TYPE_CHECKING:  # the trace module reads questions, so it imports this one
@@ -75,25 +76,21 @@ def _lane(trace: Trace, request: int | None) -> list[Event]:
     return [e for e in trace.events if request is None or e.request == request]
 
 
-def _first(events: list[Event], kind: str) -> Event | None:
-    return next((e for e in events if e.kind == kind), None)
-
-
 def _order(events: list[Event], trace: Trace, kinds: list[str]) -> bool:
     """The first events of these kinds happened in this order (all of them happened)."""
-    seqs = [getattr(_first(events, kind), "seq", None) for kind in kinds]
+    seqs = [getattr(first(events, kind), "seq", None) for kind in kinds]
     return None not in seqs and seqs == sorted(seqs)  # type: ignore[type-var]
 
 
 def _status(events: list[Event], trace: Trace, status: int) -> bool:
-    sent = _first(events, "response.start")
+    sent = first(events, "response.start")
     return sent is not None and sent.detail.get("status") == status
 
 
 def _db_at(events: list[Event], trace: Trace, arg: list[str]) -> bool:
     """`db` had this state at the first event of that kind."""
     kind, state = arg
-    event = _first(events, kind)
+    event = first(events, kind)
     return event is not None and event.db == state
 
 
@@ -105,14 +102,14 @@ def _count(events: list[Event], trace: Trace, arg: list[Any]) -> bool:
 def _thread(events: list[Event], trace: Trace, arg: list[str]) -> bool:
     """The first event of that kind ran on this thread ("worker thread" means any of them)."""
     kind, thread = arg
-    event = _first(events, kind)
+    event = first(events, kind)
     return event is not None and (event.thread == thread or event.thread.startswith(f"{thread} "))
 
 
 def _detail(events: list[Event], trace: Trace, arg: list[Any]) -> bool:
     """The first event of that kind carries this value under this key of its detail."""
     kind, key, value = arg
-    event = _first(events, kind)
+    event = first(events, kind)
     return event is not None and key in event.detail and event.detail[key] == value
 
 
@@ -124,8 +121,8 @@ def _body(events: list[Event], trace: Trace, body: str) -> bool:
 
 CLAIMS: dict[str, Callable[[list[Event], Trace, Any], bool]] = {
     "order": _order,
-    "present": lambda events, trace, kind: _first(events, kind) is not None,
-    "absent": lambda events, trace, kind: _first(events, kind) is None,
+    "present": lambda events, trace, kind: first(events, kind) is not None,
+    "absent": lambda events, trace, kind: first(events, kind) is None,
     "status": _status,
     "db_at": _db_at,
     "count": _count,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import platform
 import sys
 import tempfile
@@ -31,14 +32,14 @@ from visualizer.trace import EventDescriber, Trace, TraceRequest
 EventSink = Callable[[Event], None]
 
 
+@functools.cache  # read from package metadata once: they cannot change under a running process
+def _versions() -> tuple[tuple[str, str], ...]:
+    names = ("fastapi", "sqlalchemy", "starlette", "uvicorn")
+    return (("python", platform.python_version()), *((name, version(name)) for name in names))
+
+
 def installed_versions() -> dict[str, str]:
-    return {
-        "python": platform.python_version(),
-        "fastapi": version("fastapi"),
-        "sqlalchemy": version("sqlalchemy"),
-        "starlette": version("starlette"),
-        "uvicorn": version("uvicorn"),
-    }
+    return dict(_versions())
 
 
 class _Publisher:

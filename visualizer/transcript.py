@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from visualizer.difference import first
 from visualizer.events import Event
 from visualizer.trace import Trace
-
-
-def _first(lane: Sequence[Event], kind: str) -> Event | None:
-    return next((e for e in lane if e.kind == kind), None)
 
 
 def _ms(value: float) -> str:
@@ -66,7 +63,7 @@ def _sentence(event: Event, start: Event, first_checkout: bool) -> str | None:
 def request_transcript(trace: Trace, request: int) -> str:
     """What happened to one request, in the order it happened, as sentences."""
     lane = [e for e in trace.events if e.request == request]
-    start = _first(lane, "request.start")
+    start = first(lane, "request.start")
     if start is None:
         return ""
     said = [f"{start.detail.get('method')} {start.detail.get('path')} reached the server."]
@@ -77,13 +74,13 @@ def request_transcript(trace: Trace, request: int) -> str:
         if sentence:
             said.append(sentence)
     said.append(_statements(lane))
-    sent, close = _first(lane, "response.start"), _first(lane, "session.close")
+    sent, close = first(lane, "response.start"), first(lane, "session.close")
     if close and sent and sent.seq < close.seq:
         said.append(
             f"So the response was sent {_ms(close.t_ms - sent.t_ms)} before the "
             "session closed, the reverse of the textbook's order."
         )
-    elif close is None and _first(lane, "session.create"):
+    elif close is None and first(lane, "session.create"):
         said.append("db.close() never ran for this session.")
     return " ".join(said)
 
