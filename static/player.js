@@ -47,15 +47,6 @@
     toggleButton.setAttribute("aria-label", label);
   }
 
-  // Keep the current row and code line in view inside their own scrolling boxes.
-  function centre(selector) {
-    const item = stage.querySelector(selector);
-    const box = item && item.closest(".scroll");
-    if (!box) return;
-    const top = item.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
-    box.scrollTop = top - box.clientHeight / 2;
-  }
-
   async function render(cursor) {
     const token = ++state.renderToken;
     let html = snapshots.get(cursor);
@@ -67,8 +58,7 @@
     }
     if (token !== state.renderToken) return; // a later step was asked for meanwhile
     await htmx.swap({ target: stage, swap: "innerMorph", text: html, sourceElement: stage });
-    centre(".exec tr.current");
-    centre(".code .line.current");
+    window.centreStage(stage);
     stage.dispatchEvent(new CustomEvent("player:rendered", { detail: { cursor } }));
   }
 

@@ -61,6 +61,7 @@
     const html = await response.text();
     if (token !== renderToken) return;
     await htmx.swap({ target: stage, swap: "innerMorph", text: html, sourceElement: stage });
+    window.centreStage(stage);
   }
 
   function follow(on) {

@@ -58,6 +58,19 @@ def _position(page: Page, cursor: int, total: int) -> None:
     expect(page.locator("#stage .where")).to_contain_text(f"Event {cursor} of {total}")
 
 
+def _in_its_box(page: Page, selector: str) -> bool:
+    """Whether the element is visible inside the scrolling box that holds it."""
+    return bool(
+        page.locator(selector).evaluate(
+            """(item) => {
+            const box = item.closest(".scroll").getBoundingClientRect();
+            const it = item.getBoundingClientRect();
+            return it.top >= box.top && it.bottom <= box.bottom;
+        }"""
+        )
+    )
+
+
 def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
     site: str, lesson: dict[str, Any], people: list[BrowserContext]
 ) -> None:
@@ -87,6 +100,8 @@ def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
     _position(presenter, 5, total)
     for student in students:
         _position(student, 5, total)
+        expect(student.locator(".code .line.current")).to_have_count(1)
+        assert _in_its_box(student, ".code .line.current"), "the line that ran is scrolled away"
 
     late = people[3].new_page()
     late.goto(f"{site}/rooms/{code}")
