@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from visualizer.capture import Recorder
-from visualizer.instrument import instrument
-from visualizer.loopback import LoopbackServer
-from visualizer.scenarios import Registry, Scenario
+from visualizer.capture.instrument import instrument
+from visualizer.capture.recorder import Recorder
+from visualizer.execution.scenarios import Registry, Scenario
+from visualizer.execution.server import LoopbackServer
 
 LOAD = textwrap.dedent("""
     import http.client, socket, sys

@@ -12,11 +12,11 @@ from playwright.sync_api import ConsoleMessage, Page
 
 from tests.browser_support import CHROMIUM_ARGS, require_chromium
 from visualizer.app import create_app
-from visualizer.loopback import LoopbackServer
-from visualizer.runner import run_scenario
-from visualizer.scenarios import Registry
-from visualizer.settings import Settings
-from visualizer.trace import Trace
+from visualizer.contract.trace import Trace
+from visualizer.execution.runner import run_scenario
+from visualizer.execution.scenarios import Registry
+from visualizer.execution.server import LoopbackServer
+from visualizer.web.settings import Settings
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,16 @@ from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from visualizer.events import Event
-from visualizer.trace import Trace
+from pydantic import TypeAdapter
+
+from visualizer.contract.claims import Claim
+from visualizer.contract.events import Event
+from visualizer.contract.trace import Trace
+from visualizer.lesson.deviations import find_deviations
+from visualizer.lesson.lanes import by_request, steps_of
 
 T = TypeVar("T")
+CLAIM: TypeAdapter[Claim] = TypeAdapter(Claim)
 
 
 def kinds(trace: Trace, request: int | None = 1) -> list[str]:
@@ -26,11 +32,11 @@ def seq_of(trace: Trace, kind: str, request: int = 1) -> int:
 
 
 def steps(trace: Trace, request: int = 1) -> list[int]:
-    return next(s["steps"] for s in trace.to_json()["steps_observed"] if s["request"] == request)
+    return steps_of(by_request(trace.events)[request])
 
 
 def deviation_kinds(trace: Trace) -> set[str]:
-    return {d.kind for d in trace.deviations}
+    return {d.kind for d in find_deviations(trace.events)}
 
 
 def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
@@ -41,3 +47,8 @@ def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
     """
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def claim(data: dict[str, Any]) -> Claim:
+    """A claim as a scenario file writes it, read into its model."""
+    return CLAIM.validate_python(data)

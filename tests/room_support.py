@@ -16,8 +16,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from visualizer.app import create_app
-from visualizer.loopback import LoopbackServer
-from visualizer.settings import Settings
+from visualizer.execution.server import LoopbackServer
+from visualizer.web.settings import Settings
 
 ORDER = ["response.start", "session.close"]
 QUESTIONS = [

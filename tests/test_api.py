@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.conftest import finished_run
-from visualizer.scenarios import Registry
+from visualizer.execution.scenarios import Registry
 
 
 def test_scenarios_are_listed_with_their_requests(site: str, registry: Registry) -> None:
@@ -65,3 +65,14 @@ def test_the_api_is_documented(site: str) -> None:
     assert {"/api/scenarios", "/api/runs", "/api/runs/{run_id}", "/api/runs/import"} <= set(paths)
     assert paths["/api/runs"]["post"]["description"]
     assert httpx.get(f"{site}/docs").status_code == 200
+    # The trace contract is in the schema: what an import takes and a run answers.
+    components = schema["components"]["schemas"]
+    imported = paths["/api/runs/import"]["post"]["requestBody"]["content"]["application/json"]
+    assert imported["schema"] == {"$ref": "#/components/schemas/Trace"}
+    assert {"Trace", "Event", "Question", "KeyMoment", "PoolStatus"} <= set(components)
+    assert {"seq", "kind", "step", "db", "pool", "text"} <= set(components["Event"]["properties"])
+    run = paths["/api/runs/{run_id}"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert "RunDocument" in str(run["schema"])
+    assert {"steps_observed", "deviations"} <= set(components["RunDocument"]["properties"])
+    claims = str(components["Choice"]["properties"]["claim"])
+    assert "OrderClaim" in claims and "DbAtClaim" in claims

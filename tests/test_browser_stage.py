@@ -137,7 +137,7 @@ def test_a_malformed_import_is_refused_with_what_is_wrong(
     page: Page, site: str, errors: list[str], tmp_path: Path
 ) -> None:
     bad = tmp_path / "bad.json"
-    bad.write_text('{"scenario": "x", "events": []}')
+    bad.write_text('{"scenario": "x", "title": "x", "versions": {}, "requests": [], "events": []}')
     page.goto(site)
     page.locator("#trace-file").set_input_files(bad)
     page.get_by_role("button", name="Import and replay").click()

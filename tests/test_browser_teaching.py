@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 
 from tests.browser_support import screenshot_path
 from tests.conftest import finished_run
-from visualizer.questions import read_questions, stop_cursor
-from visualizer.trace import trace_from_json
+from visualizer.contract.trace import read_trace
+from visualizer.lesson.questions import stop_cursor
 
 pytestmark = pytest.mark.browser
 
@@ -19,8 +19,8 @@ def test_predict_mode_stops_asks_and_checks_against_the_run(
     page: Page, site: str, errors: list[str]
 ) -> None:
     data = finished_run(site, "create_item")
-    trace = trace_from_json(data)
-    question = read_questions(trace.questions)[0]
+    trace = read_trace(data)
+    question = trace.questions[0]
     stop = stop_cursor(question, trace)
     assert stop is not None and question.answer is not None
     page.goto(f"{site}/runs/{data['id']}#step={max(stop - 1, 0)}")
@@ -37,11 +37,11 @@ def test_predict_mode_stops_asks_and_checks_against_the_run(
     expect(page.locator("#position")).to_have_text(re.compile(rf"^{stop} /"))
     page.screenshot(path=screenshot_path("predict_question"))
     wrong = (question.answer + 1) % len(question.choices)
-    form.get_by_label(question.choices[wrong]).check()
+    form.get_by_label(question.choices[wrong].text).check()
     form.get_by_role("button", name="Check my answer").click()
     verdict = page.locator("#question .verdict")
     expect(verdict).to_have_attribute("data-correct", "false")
-    expect(verdict).to_contain_text(question.choices[question.answer])
+    expect(verdict).to_contain_text(question.choices[question.answer].text)
     expect(page.locator("#score")).to_contain_text("0 right of 1")
     page.screenshot(path=screenshot_path("predict_verdict"))
     page.get_by_role("button", name="Continue").click()

@@ -10,12 +10,12 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.orm import sessionmaker
 
 from tests.helpers import kinds
-from visualizer.capture import Recorder, current_request
-from visualizer.events import GARBAGE_COLLECTOR
-from visualizer.instrument import listen_engine_events
-from visualizer.runner import run_scenario
-from visualizer.scenarios import Registry
-from visualizer.textbook import step_for
+from visualizer.capture.instrument import listen_engine_events
+from visualizer.capture.recorder import Recorder, current_request
+from visualizer.contract.events import GARBAGE_COLLECTOR
+from visualizer.execution.runner import run_scenario
+from visualizer.execution.scenarios import Registry
+from visualizer.lesson.textbook import step_for
 
 
 class FailingOnSql(Recorder):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from visualizer.scenarios import Registry
+from visualizer.execution.scenarios import Registry
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

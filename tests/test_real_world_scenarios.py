@@ -9,8 +9,10 @@ from collections.abc import Callable
 import pytest
 
 from tests.helpers import deviation_kinds, first, kinds, seq_of, steps
-from visualizer.events import KINDS, DbState, Event
-from visualizer.trace import Trace, trace_from_json
+from visualizer.contract.events import KINDS, DbState, Event
+from visualizer.contract.trace import Trace, read_trace
+from visualizer.lesson.deviations import find_deviations
+from visualizer.lesson.document import document_json
 
 Traced = Callable[[str], Trace]
 
@@ -20,7 +22,7 @@ def _lane(trace: Trace, request: int) -> list[Event]:
 
 
 def _deviations(trace: Trace, kind: str) -> list[int]:
-    return sorted(d.request for d in trace.deviations if d.kind == kind)
+    return sorted(d.request for d in find_deviations(trace.events) if d.kind == kind)
 
 
 # -- function_scope -------------------------------------------------------------------------
@@ -81,7 +83,7 @@ def test_a_swallowed_404_becomes_a_500(traced: Traced) -> None:
     assert error.detail["error"] == "FastAPIError"
     assert error.detail["message"].startswith("Response not awaited")
     assert steps(trace) == [1, 2, 3, 4, 5, 6, 7]  # the textbook order, and still wrong
-    (deviation,) = [d for d in trace.deviations if d.kind == "status_replaced"]
+    (deviation,) = [d for d in find_deviations(trace.events) if d.kind == "status_replaced"]
     assert deviation.observed == "7 the client got 500 instead of 404"
 
 
@@ -110,7 +112,7 @@ def test_function_scope_hands_the_task_a_closed_session_that_leaks(traced: Trace
     assert [e.kind for e in lane].count("session.close") == 1  # nothing closes it again
     assert "pool.checkin" not in [e.kind for e in lane]
     assert trace.pool_after.checked_out == 1
-    assert trace.to_json()["gc"] == "paused"
+    assert trace.gc == "paused"
     assert _deviations(trace, "used_after_close") == [2]
 
 
@@ -141,8 +143,8 @@ def test_the_pool_fills_and_stays_full(traced: Traced) -> None:
 
 def test_the_collector_is_paused_for_the_run_and_on_again_after(traced: Traced) -> None:
     trace = traced("pool_exhaustion")
-    assert trace.to_json()["gc"] == "paused"
-    assert "gc" not in traced("create_item").to_json()
+    assert trace.gc == "paused"
+    assert traced("create_item").gc == "enabled"
     assert gc.isenabled()
 
 
@@ -160,7 +162,7 @@ def test_concurrent_requests_overlap_on_the_server(traced: Traced) -> None:
     assert max(starts) < min(responses)
     assert max(checkouts) < min(checkins)
     assert max(e.pool.checked_out or 0 for e in trace.events) == 3
-    assert [s["request"] for s in trace.to_json()["steps_observed"]] == [1, 2, 3]
+    assert [s["request"] for s in document_json(trace)["steps_observed"]] == [1, 2, 3]
     assert all(steps(trace, n) == [1, 2, 3, 4, 7, 6] for n in (1, 2, 3))
 
 
@@ -226,7 +228,7 @@ NEW = (
 
 @pytest.mark.parametrize("name", NEW)
 def test_new_scenarios_follow_the_trace_contract(name: str, traced: Traced) -> None:
-    data = json.loads(json.dumps(traced(name).to_json()))
+    data = json.loads(json.dumps(document_json(traced(name))))
     assert all(e["kind"] in KINDS and len(e["text"]) > 20 for e in data["events"])
     assert [s["request"] for s in data["steps_observed"]] == [r["id"] for r in data["requests"]]
-    assert trace_from_json(data).to_json() == data
+    assert document_json(read_trace(data)) == data

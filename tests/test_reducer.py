@@ -4,25 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from visualizer.events import DbState, Event, PoolStatus
-from visualizer.reducer import final_tracker, frame_at
-from visualizer.trace import Trace, TraceRequest
+from visualizer.contract.events import DbState, Event, PoolStatus
+from visualizer.contract.trace import KeyMoment, Trace, TraceRequest
+from visualizer.lesson.reducer import final_tracker, frame_at
 
 
 def _event(seq: int, kind: str, step: int | None, db: DbState, **detail: Any) -> Event:
     out = 1 if db is DbState.CONNECTION else 0
     return Event(
-        seq,
-        seq * 1.0,
-        1,
-        kind,
-        step,
-        10 + seq,
-        "worker thread 1",
-        db.value,
-        PoolStatus(out, 5, 0),
-        detail,
-        f"narration {seq}",
+        seq=seq,
+        t_ms=seq * 1.0,
+        request=1,
+        kind=kind,
+        step=step,
+        line=10 + seq,
+        thread="worker thread 1",
+        db=db.value,
+        pool=PoolStatus(checked_out=out, size=5, overflow=0),
+        detail=detail,
+        text=f"narration {seq}",
     )
 
 
@@ -45,9 +45,9 @@ def _trace() -> Trace:
         summary="",
         code="",
         versions={},
-        requests=[TraceRequest(1, "GET", "/items/", 200)],
+        requests=[TraceRequest(id=1, method="GET", path="/items/", status=200)],
         events=EVENTS,
-        key_moments=[{"seq": 5, "at": "sql", "request": None, "text": "the query"}],
+        key_moments=[KeyMoment(seq=5, at="sql", text="the query")],
     )
 
 
@@ -61,13 +61,13 @@ def test_before_the_first_event_nothing_has_happened() -> None:
 def test_each_cursor_shows_the_state_after_that_many_events() -> None:
     frame = frame_at(_trace(), 5)
     lane = frame.lanes[0]
-    assert lane.step == 4 and lane.visited == [1, 2, 3, 4]
+    assert lane.step == 4 and lane.visited == (1, 2, 3, 4)
     assert lane.db == DbState.CONNECTION.value
     assert frame.narration == "narration 5" and frame.line == 15
     assert [r.seq for r in frame.rows] == [1, 2, 3, 4, 5]
     assert [e.detail["sql"] for e in frame.sql] == ["SELECT 1"]
     assert frame.pool.checked_out == 1
-    assert [m["text"] for m in frame.key_moments] == ["the query"]
+    assert [m.text for m in frame.key_moments] == ["the query"]
     assert frame.deviations == ()
 
 
@@ -108,20 +108,20 @@ def test_a_cursor_out_of_range_is_clamped() -> None:
 
 def test_the_clients_arrival_does_not_move_the_servers_lane() -> None:
     late_client = Event(
-        9,
-        9.0,
-        1,
-        "client.body",
-        7,
-        None,
-        "client",
-        DbState.CLOSED.value,
-        PoolStatus(0, 5, 0),
-        {"status": 200},
-        "The client has the body.",
+        seq=9,
+        t_ms=9.0,
+        request=1,
+        kind="client.body",
+        step=7,
+        line=None,
+        thread="client",
+        db=DbState.CLOSED.value,
+        pool=PoolStatus(checked_out=0, size=5, overflow=0),
+        detail={"status": 200},
+        text="The client has the body.",
     )
     trace = _trace()
     trace.events = [*EVENTS, late_client]
     lane = frame_at(trace, 9).lanes[0]
-    assert lane.step == 6 and lane.visited == [1, 2, 3, 4, 7, 6]
+    assert lane.step == 6 and lane.visited == (1, 2, 3, 4, 7, 6)
     assert lane.client_ms == 9.0

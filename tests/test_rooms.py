@@ -12,8 +12,8 @@ from sqlalchemy import create_engine
 
 from tests.helpers import run_async
 from tests.room_support import import_run, joined, open_room, room_state, serve
-from visualizer.classroom import QUEUE_SIZE, Classroom, Seat
-from visualizer.rooms import CODE_ALPHABET, Room, RoomManager, clean_name
+from visualizer.classroom.hub import QUEUE_SIZE, Hub, Seat
+from visualizer.classroom.store import CODE_ALPHABET, Room, RoomStore, clean_name
 
 
 def test_a_room_is_created_on_a_run_and_shows_no_secret(site: str, room_run: str) -> None:
@@ -38,7 +38,7 @@ def test_names_lose_control_characters_and_are_cut_to_40() -> None:
 def test_idle_rooms_expire_by_the_injected_clock(tmp_path: Path) -> None:
     now = [1000.0]
     engine = create_engine(f"sqlite:///{tmp_path / 'rooms.db'}")
-    manager = RoomManager(engine, idle_hours=3, clock=lambda: now[0])
+    manager = RoomStore(engine, idle_hours=3, clock=lambda: now[0])
     idle, busy = manager.create("run-a"), manager.create("run-b")
     busy.connections = 1  # someone is connected: never idle
     now[0] += 3 * 3600
@@ -46,8 +46,8 @@ def test_idle_rooms_expire_by_the_injected_clock(tmp_path: Path) -> None:
     now[0] += 1
     assert manager.get(idle.code) is None
     assert manager.get(busy.code) is busy
-    assert RoomManager(engine, 3, clock=lambda: now[0]).get(idle.code) is None  # gone on disk
-    fresh = RoomManager(engine, 3, clock=lambda: now[0] + 4 * 3600)
+    assert RoomStore(engine, 3, clock=lambda: now[0]).get(idle.code) is None  # gone on disk
+    fresh = RoomStore(engine, 3, clock=lambda: now[0] + 4 * 3600)
     assert fresh.expire() == [busy.code]  # its stored activity is old, and nobody is here
     engine.dispose()
 
@@ -55,7 +55,7 @@ def test_idle_rooms_expire_by_the_injected_clock(tmp_path: Path) -> None:
 def test_an_idle_room_is_gone_from_the_api(tmp_path: Path, room_lesson: dict[str, Any]) -> None:
     with serve(tmp_path) as (site, app):
         code = open_room(site, import_run(site, room_lesson))["code"]
-        manager = app.state.services.rooms.manager
+        manager = app.state.hub.store
         started = manager.clock()
         manager.clock = lambda: started + 3 * 3600 + 1
         assert httpx.get(f"{site}/api/rooms/{code}").status_code == 404
@@ -119,8 +119,8 @@ def test_the_qr_code_is_an_svg_of_the_join_url(site: str, room_run: str) -> None
 def test_a_member_too_far_behind_is_let_go_without_holding_anyone_up(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'rooms.db'}")
 
-    async def scenario() -> tuple[Seat, Seat, Classroom]:
-        classroom = Classroom(RoomManager(engine, 3))
+    async def scenario() -> tuple[Seat, Seat, Hub]:
+        classroom = Hub(RoomStore(engine, 3))
         room = Room("ABCDEF", "run", "token")
         slow, fast = Seat(None, room, False, "slow"), Seat(None, room, False, "fast")  # type: ignore[arg-type]
         classroom._seats[room.code] = {slow, fast}

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from visualizer.scenarios import SCENARIO_DIR, Registry, ScenarioError, read_scenario
-from visualizer.trace import Trace
+from visualizer.contract.trace import Trace
+from visualizer.execution.scenarios import Registry, ScenarioError, read_scenario
+from visualizer.locations import SCENARIO_DIR
 
 NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("[!_]*.py"))
 
@@ -26,7 +27,7 @@ def test_every_scenario_runs_and_its_key_moments_happen(
     trace = traced(name)
     assert trace.events and all(r.status is not None for r in trace.requests)
     assert trace.hook_errors == {} and trace.dropped_events == 0
-    unresolved = [m["at"] for m in trace.key_moments if m["seq"] is None]
+    unresolved = [m.at for m in trace.key_moments if m.seq is None]
     assert unresolved == [], f"key moments that match no event: {unresolved}"
     # Every scenario event points at a line of the code that is shown.
     shown = trace.code.count("\n")
@@ -47,7 +48,7 @@ def test_a_bad_scenario_file_is_refused_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError, match=r"broken\.py: no SCENARIO"):
         read_scenario(bad)
     bad.write_text("SCENARIO = {'title': 'x'}\n")
-    with pytest.raises(ScenarioError, match="missing 'summary'"):
+    with pytest.raises(ScenarioError, match=r"broken\.py: SCENARIO: summary: missing"):
         read_scenario(bad)
 
 

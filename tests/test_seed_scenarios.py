@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.helpers import deviation_kinds, first, kinds, seq_of, steps
-from visualizer.events import DbState
-from visualizer.trace import Trace
+from visualizer.contract.events import DbState
+from visualizer.contract.trace import Trace
 
 Traced = Callable[[str], Trace]
 

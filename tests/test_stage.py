@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.helpers import seq_of
-from visualizer.stage import stage_context
-from visualizer.trace import Trace
+from visualizer.contract.trace import Trace
+from visualizer.web.stage import stage_context
 
 Traced = Callable[[str], Trace]
 

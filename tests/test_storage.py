@@ -8,9 +8,9 @@ import httpx
 
 from tests.conftest import finished_run
 from visualizer.app import create_app
-from visualizer.loopback import LoopbackServer
-from visualizer.settings import Settings
-from visualizer.storage import FAILED, RunStore
+from visualizer.execution.server import LoopbackServer
+from visualizer.web.settings import Settings
+from visualizer.web.store import FAILED, RunStore
 
 
 def test_a_stored_run_replays_after_a_restart(tmp_path: Path) -> None:

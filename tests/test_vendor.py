@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from visualizer.app import STATIC_DIR, TEMPLATES_DIR
+from visualizer.locations import STATIC_DIR, TEMPLATES_DIR
 
 VENDOR = STATIC_DIR / "vendor"
 

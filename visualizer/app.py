@@ -1,28 +1,31 @@
-"""`create_app(settings)`: builds the whole web app; nothing happens at import time."""
+"""`create_app(settings)`: the composition root. It builds the whole web app, nothing earlier."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from visualizer import api, live, pages, room_pages, room_routes
-from visualizer.broker import Broker
-from visualizer.classroom import Classroom
-from visualizer.rooms import RoomManager
-from visualizer.runs import RunManager
-from visualizer.scenarios import Registry
-from visualizer.services import Services, get_services
-from visualizer.settings import PROJECT_DIR, Settings
-from visualizer.storage import RunStore
-
-TEMPLATES_DIR = PROJECT_DIR / "templates"
-STATIC_DIR = PROJECT_DIR / "static"
+from visualizer.classroom import pages as room_pages
+from visualizer.classroom import routes as room_routes
+from visualizer.classroom.hub import Hub
+from visualizer.classroom.store import RoomStore
+from visualizer.contract.trace import Trace
+from visualizer.execution.scenarios import Registry
+from visualizer.locations import STATIC_DIR, TEMPLATES_DIR
+from visualizer.web import api, pages, run_socket
+from visualizer.web.broker import Broker
+from visualizer.web.run_manager import RunManager
+from visualizer.web.services import Services, get_services
+from visualizer.web.settings import Settings
+from visualizer.web.store import RunStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,14 +48,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry=Registry(),
         runs=RunManager(store, Broker(), settings.max_parallel_runs),
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
-        rooms=Classroom(RoomManager(store.engine, settings.room_idle_hours)),
     )
+    app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.include_router(pages.router)
-    app.include_router(api.router)
-    app.include_router(live.router)
-    app.include_router(room_routes.router)
-    app.include_router(room_pages.router)
+    for router in (
+        pages.router,
+        api.router,
+        run_socket.router,
+        room_routes.router,
+        room_pages.router,
+    ):
+        app.include_router(router)
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, error: StarletteHTTPException) -> Response:
@@ -63,4 +69,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             request, "not_found.html", {"message": error.detail}, status_code=404
         )
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, plus the trace that the import endpoint reads from its raw body."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        trace = Trace.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(trace.pop("$defs", {}))
+        components["Trace"] = trace
+        app.openapi_schema = schema
+    return app.openapi_schema

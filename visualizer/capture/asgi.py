@@ -1,0 +1,77 @@
+"""The outermost ASGI wrapper: ties each request to its number, sees every response and error."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from visualizer.capture.recorder import Recorder, current_request
+from visualizer.contract.events import REQUEST_HEADER
+
+_REQUEST_HEADER = REQUEST_HEADER.encode()
+_MESSAGE_LIMIT = 300
+
+
+class RequestObserver:
+    """A pure ASGI wrapper, outermost, so that it sees every response, 500s included."""
+
+    def __init__(self, app: ASGIApp, recorder: Recorder) -> None:
+        self.app = app
+        self.recorder = recorder
+        self._next_id = 1000  # requests not sent by the runner get ids from here
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = self._request_id(scope)
+        token = current_request.set(request)
+        recorder = self.recorder
+        recorder.request_started(request)
+        path = scope["path"] + (
+            f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
+        )
+        recorder.record("request.start", {"method": scope["method"], "path": path}, walk=False)
+
+        async def observed_send(message: Message) -> None:
+            # Timed before the send: once sent, the client may have it before we can append.
+            t_ns = time.perf_counter_ns()
+            await send(message)
+            if message["type"] == "http.response.start":
+                status = {"status": message["status"]}
+                recorder.record("response.start", status, walk=False, t_ns=t_ns)
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                recorder.record("response.end", walk=False, t_ns=t_ns)
+
+        try:
+            await self.app(scope, receive, observed_send)
+        except Exception as error:
+            # By now the server has answered (a 500), or the answer had already gone out
+            # and the failure came from teardown; the exception goes on to uvicorn as before.
+            try:
+                detail = _describe(error)
+            except Exception as failure:  # a hook must never change what the app raised
+                recorder.hook_failed("request.error", failure)
+            else:
+                recorder.record("request.error", detail, walk=False)
+            raise
+        finally:
+            recorder.request_finished(request)
+            current_request.reset(token)
+
+    def _request_id(self, scope: Scope) -> int:
+        for name, value in scope["headers"]:
+            if name == _REQUEST_HEADER and value.isdigit():
+                return int(value)
+        self._next_id += 1
+        return self._next_id
+
+
+def _describe(error: BaseException) -> dict[str, str]:
+    """The exception's class and the first line of its message, shortened."""
+    lines = str(error).strip().splitlines()
+    message = lines[0] if lines else ""
+    if len(message) > _MESSAGE_LIMIT:
+        message = message[: _MESSAGE_LIMIT - 3] + "..."
+    return {"error": type(error).__name__, "message": message}

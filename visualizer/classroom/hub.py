@@ -1,0 +1,257 @@
+"""The live side of rooms: who is connected, and fan-out of the protocol's replies to them."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from visualizer.classroom.protocol import (
+    Audience,
+    Material,
+    Reply,
+    Sender,
+    handle,
+    public_question,
+    tally,
+)
+from visualizer.classroom.store import Room, RoomStore
+
+QUEUE_SIZE = 64  # messages a member may lag behind before it is let go (it reconnects)
+ANSWER_SAVE_DELAY_S = 0.5  # a burst of answers is stored in one write
+MAX_TRACKED_ADDRESSES = 10_000
+MEMBER_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+@dataclass(eq=False, slots=True)
+class Seat:
+    """One connection: its member, its role, and its own bounded outgoing queue."""
+
+    websocket: WebSocket
+    room: Room
+    presenter: bool
+    member: str
+    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    gone: bool = False
+
+
+class FailedJoins:
+    """Failed join attempts per client address in a sliding window, so codes cannot be guessed."""
+
+    def __init__(
+        self, limit: int = 20, window_s: float = 60.0, clock: Callable[[], float] | None = None
+    ) -> None:
+        self.limit, self.window_s = limit, window_s
+        self.clock = clock or time.monotonic
+        self._failures: dict[str, deque[float]] = {}
+
+    def _recent(self, address: str) -> deque[float]:
+        times = self._failures.setdefault(address, deque())
+        while times and times[0] <= self.clock() - self.window_s:
+            times.popleft()
+        return times
+
+    def blocked(self, address: str) -> bool:
+        blocked = len(self._recent(address)) >= self.limit
+        if not self._failures[address]:
+            del self._failures[address]
+        return blocked
+
+    def record(self, address: str) -> None:
+        self._recent(address).append(self.clock())
+        if len(self._failures) > MAX_TRACKED_ADDRESSES:  # forget the long quiet ones
+            for other in list(self._failures):
+                if not self._recent(other):
+                    del self._failures[other]
+
+
+class Refused(Exception):
+    """A join that is turned away: the close code and the message the client is sent first."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Hub:
+    """Every room's live connections; all methods run on the server's event loop."""
+
+    def __init__(self, store: RoomStore, failed_joins: FailedJoins | None = None) -> None:
+        self.store = store
+        self.failed_joins = failed_joins or FailedJoins()
+        self._seats: dict[str, set[Seat]] = {}
+        self._saving: set[str] = set()
+
+    def find(self, address: str, code: str) -> Room:
+        """The room with this code; raises Refused when this address guessed too often."""
+        if self.failed_joins.blocked(address):
+            raise Refused(4429, "too many failed attempts; wait a minute")
+        room = self.store.get(code)
+        if room is None:
+            self.failed_joins.record(address)
+            raise Refused(4404, f"no room {code[:20]!r}")
+        return room
+
+    def admit(self, address: str, code: str, token: str) -> tuple[Room, bool]:
+        """The room and whether the caller presents; raises Refused (rate limit, code, token)."""
+        room = self.find(address, code)
+        if token and not room.is_presenter(token):
+            self.failed_joins.record(address)
+            raise Refused(4401, "wrong presenter token")
+        return room, bool(token)
+
+    async def serve(
+        self,
+        websocket: WebSocket,
+        room: Room,
+        presenter: bool,
+        material: Material,
+        name: str,
+        member: str = "",
+    ) -> None:
+        """Run one accepted connection until it leaves: its writer task and its reader loop."""
+        if not (0 < len(member) <= 64 and set(member) <= MEMBER_ID_CHARS):
+            member = secrets.token_urlsafe(9)  # the page may keep it, to rejoin as the same member
+        seat = Seat(websocket, room, presenter, member)
+        writer = asyncio.create_task(self._write(seat))
+        try:
+            self._join(seat, name, material)
+            while not seat.gone:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                self.store.touch(room)
+                reply = handle(room, Sender(presenter, member), material, message.get("text"))
+                await self._deliver(seat, reply)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self._leave(seat)
+            writer.cancel()
+
+    # -- fan-out ----------------------------------------------------------------------------
+
+    async def _deliver(self, seat: Seat, reply: Reply) -> None:
+        room = seat.room
+        for audience, message in reply.out:
+            self._to(audience, seat, message)
+        if reply.save == "now":
+            await asyncio.sleep(0)  # let the writers send before we spend time storing
+            self.store.save(room)
+        elif reply.save == "soon":
+            self.save_soon(room)
+
+    def _to(self, audience: Audience, seat: Seat, message: dict[str, Any]) -> None:
+        if audience == "all":
+            self.broadcast(seat.room, message)
+        elif audience == "presenters":
+            self.to_presenters(seat.room, message)
+        else:
+            self.send(seat, message)
+
+    def send(self, seat: Seat, message: dict[str, Any]) -> None:
+        self._put(seat, json.dumps(message))
+
+    def broadcast(self, room: Room, message: dict[str, Any]) -> None:
+        text = json.dumps(message)  # serialized once for every member
+        for seat in list(self._seats.get(room.code, ())):
+            self._put(seat, text)
+
+    def to_presenters(self, room: Room, message: dict[str, Any]) -> None:
+        text = json.dumps(message)
+        for seat in list(self._seats.get(room.code, ())):
+            if seat.presenter:
+                self._put(seat, text)
+
+    def _put(self, seat: Seat, text: str) -> None:
+        if seat.gone:
+            return
+        try:
+            seat.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            # Too far behind: let it go rather than slow anyone else; it reconnects and
+            # lands on the current cursor.
+            seat.gone = True
+            self._seats.get(seat.room.code, set()).discard(seat)
+            while not seat.queue.empty():
+                seat.queue.get_nowait()
+            seat.queue.put_nowait(None)
+
+    async def _write(self, seat: Seat) -> None:
+        try:
+            while (text := await seat.queue.get()) is not None:
+                await seat.websocket.send_text(text)
+            await seat.websocket.close(1013, "fell behind; reconnect to catch up")
+        except (WebSocketDisconnect, OSError, RuntimeError):
+            seat.gone = True  # the client left mid-send; its reader sees the disconnect
+
+    # -- membership -------------------------------------------------------------------------
+
+    def members(self, room: Room) -> dict[str, Any]:
+        return {"type": "members", "count": len(room.members), "names": room.names()}
+
+    def _join(self, seat: Seat, name: str, material: Material) -> None:
+        room = seat.room
+        # No await from here to the end: the welcome and the broadcasts cannot interleave.
+        self._seats.setdefault(room.code, set()).add(seat)
+        room.connections += 1
+        if not seat.presenter:
+            room.members[seat.member] = name
+        self.store.touch(room)
+        question = public_question(room, material)
+        if question is not None and not seat.presenter:
+            question["answer"] = room.answers.get(seat.member)
+        welcome = {
+            "type": "welcome",
+            "role": "presenter" if seat.presenter else "student",
+            "run": room.run_id,
+            "code": room.code,
+            "members": len(room.members),
+            "question": question,
+            "member": seat.member,
+            "name": name,
+            "events": len(material.trace.events),
+            "questions": len(material.questions),
+        }
+        self.send(seat, welcome)
+        self.send(seat, {"type": "cursor", "cursor": room.cursor})
+        if seat.presenter:
+            self.send(seat, self.members(room))
+        else:
+            self.to_presenters(room, self.members(room))
+        if room.question is not None:
+            self.to_presenters(room, tally(room, material))
+
+    def _leave(self, seat: Seat) -> None:
+        room = seat.room
+        seats = self._seats.get(room.code, set())
+        seats.discard(seat)
+        seat.gone = True
+        room.connections -= 1
+        if not seat.presenter and all(other.member != seat.member for other in seats):
+            room.members.pop(seat.member, None)
+            self.to_presenters(room, self.members(room))
+        if not seats:
+            self._seats.pop(room.code, None)
+            if self.store.get(room.code) is room:
+                self.store.save(room)  # its last activity, for expiry after a restart
+
+    def save_soon(self, room: Room) -> None:
+        """Store the room shortly: one write for a burst of answers."""
+        if room.code in self._saving:
+            return
+        self._saving.add(room.code)
+
+        def save() -> None:
+            self._saving.discard(room.code)
+            if self.store.get(room.code) is room:
+                self.store.save(room)
+
+        asyncio.get_running_loop().call_later(ANSWER_SAVE_DELAY_S, save)

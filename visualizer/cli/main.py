@@ -1,0 +1,167 @@
+"""The command line: serve the page, list scenarios, run one in the terminal or as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import re
+import socket
+import sys
+import threading
+import webbrowser
+from collections.abc import Sequence
+
+import uvicorn
+
+from visualizer.cli.terminal import render_list, render_summary_line, render_trace
+from visualizer.execution.runner import run_scenario
+from visualizer.execution.scenarios import Registry, ScenarioError
+from visualizer.execution.server import THREAD_NAME
+from visualizer.lesson.document import document_json
+from visualizer.web.settings import Settings, SettingsError
+
+TOKEN = re.compile(r"(token=)[^&\s\"']+")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="session-visualizer",
+        description="Watch a real FastAPI request open, use and close its SQLAlchemy session. "
+        "With no command, serve the page and open it in the browser.",
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("list", help="list the scenarios")
+    run = commands.add_parser("run", help="run a scenario and show what really happened")
+    run.add_argument("name", nargs="?", help="a scenario name (see `list`)")
+    run.add_argument("--json", action="store_true", help="print the trace as one JSON object")
+    run.add_argument("--all", action="store_true", help="run every scenario, one line each")
+    return parser
+
+
+class _NotScenarioServers(logging.Filter):
+    """A scenario's 500 makes its server log a traceback; the trace already tells that story."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD_NAME
+
+
+class _HideTokens(logging.Filter):
+    """A presenter joins with ?token=...; the server's log must not show it on a projector."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "token=" in str(record.args):
+            record.msg = TOKEN.sub(r"\1…", record.getMessage())
+            record.args = ()
+        return True
+
+
+def _hide_presenter_tokens() -> None:
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(_HideTokens())
+
+
+def _quiet_scenario_servers() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    logger.addFilter(_NotScenarioServers())
+    if not logger.handlers:
+        logger.addHandler(logging.NullHandler())
+        logger.propagate = False
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # see execution/server.py
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(2048)  # from here on, a browser's connection waits for the server to start
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(settings: Settings, open_browser: bool) -> int:
+    from visualizer.app import create_app  # the web stack is only needed to serve
+
+    try:
+        sock = _listen(settings.host, settings.port)
+    except OSError as error:
+        print(
+            f"session-visualizer: cannot listen on {settings.host}:{settings.port} "
+            f"({error.strerror}). Is it already running? Try another port: --port "
+            f"{settings.port + 1}",
+            file=sys.stderr,
+        )
+        return 2
+    url = f"http://{settings.host}:{sock.getsockname()[1]}/"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), ws_per_message_deflate=False, log_level="info")
+    )
+    _quiet_scenario_servers()
+    _hide_presenter_tokens()
+    print(f"Session lifecycle visualizer: {url}  (Ctrl+C stops it)", flush=True)
+    if open_browser:
+        threading.Timer(0.8, webbrowser.open, (url,)).start()
+    server.run(sockets=[sock])
+    return 0
+
+
+def run_all(registry: Registry) -> int:
+    """Every scenario, one line each, with progress on stderr while they run."""
+    total, failed = len(registry), 0
+    for number, scenario in enumerate(registry, start=1):
+        print(f"[{number}/{total}] running {scenario.name}...", file=sys.stderr, flush=True)
+        try:
+            print(render_summary_line(run_scenario(scenario)), flush=True)
+        except Exception as error:  # one broken scenario must not hide the others
+            failed += 1
+            print(f"{scenario.name:<28} FAILED: {type(error).__name__}: {error}", flush=True)
+    print(f"{total - failed} of {total} scenarios ran.", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # `session-visualizer list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        try:
+            settings = Settings.from_env(host=args.host, port=args.port)
+        except SettingsError as error:
+            print(f"session-visualizer: {error}", file=sys.stderr)
+            return 2
+        return serve(settings, open_browser=not args.no_browser)
+    registry = Registry()
+    if args.command == "list":
+        print(render_list(registry))
+        return 0
+    _quiet_scenario_servers()
+    if args.all:
+        return run_all(registry)
+    if args.name is None:
+        print("session-visualizer: name a scenario, or use --all", file=sys.stderr)
+        return 2
+    try:
+        scenario = registry.get(args.name)
+    except ScenarioError as error:
+        print(f"session-visualizer: {error}", file=sys.stderr)
+        return 2
+    trace = run_scenario(scenario)
+    print(json.dumps(document_json(trace)) if args.json else render_trace(trace))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""The event vocabulary: every kind of thing observed during a request, and the event model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+
+class DbState(StrEnum):
+    """The `db` variable's state, named the way a learner would name it."""
+
+    NONE = "None"
+    IDLE = "Session, no transaction"
+    TRANSACTION = "Session in a transaction, no connection yet"
+    CONNECTION = "Session in a transaction holding a connection"
+    CLOSED = "Closed session"
+
+
+# SQLAlchemy's own event names are kept as they are; the rest are ours.
+# A pool.reset or pool.checkin done by the garbage collector (a session nobody closed being
+# freed) carries detail {"by": GARBAGE_COLLECTOR} and belongs to the request that checked
+# the connection out, whichever request happened to be running when the collector ran.
+GARBAGE_COLLECTOR = "garbage collector"
+SESSION_EVENTS = (
+    "after_transaction_create",
+    "after_begin",
+    "before_commit",
+    "after_commit",
+    "after_rollback",
+    "after_soft_rollback",
+    "after_transaction_end",
+    "after_flush",
+    "do_orm_execute",
+)
+POOL_EVENTS = ("pool.checkout", "pool.checkin", "pool.reset")
+GET_DB_EVENTS = ("session.create", "session.yield", "session.resume", "session.close")
+HTTP_EVENTS = ("request.start", "response.start", "response.end")
+# An exception the app let out of the request, after the server had answered it (a 500, or
+# a failure in teardown that ran after the response): uvicorn logs it, we record it.
+ERROR_EVENTS = ("request.error",)
+CLIENT_EVENTS = ("client.headers", "client.body")
+KINDS = frozenset(
+    (
+        *SESSION_EVENTS,
+        *POOL_EVENTS,
+        *GET_DB_EVENTS,
+        *HTTP_EVENTS,
+        *ERROR_EVENTS,
+        *CLIENT_EVENTS,
+        "sql",
+    )
+)
+DB_STATES = frozenset(state.value for state in DbState)
+
+# The run's client numbers its requests with this header, so the server's side can tell
+# which planned request an ASGI call is.
+REQUEST_HEADER = "x-visualizer-request"
+
+
+def _known_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown kind {kind!r}")
+    return kind
+
+
+def _known_db_state(state: str) -> str:
+    if state not in DB_STATES:
+        raise ValueError(f"unknown db state {state!r}")
+    return state
+
+
+EventKind = Annotated[str, AfterValidator(_known_kind)]
+DbStateName = Annotated[str, AfterValidator(_known_db_state)]
+Step = Annotated[int, Field(ge=1, le=7)]
+
+
+class PoolStatus(BaseModel):
+    """How many connections were checked out of the pool, and its size and overflow."""
+
+    model_config = ConfigDict(frozen=True)
+
+    checked_out: int | None = None
+    size: int | None = None
+    overflow: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawEvent:
+    """What a hook recorded on the request path: cheap to build, described later."""
+
+    t_ns: int
+    kind: str
+    request: int | None
+    line: int | None
+    thread: int
+    db: DbState
+    pool: PoolStatus
+    phase: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Event(BaseModel):
+    """One observed event, as the trace shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int = Field(ge=1, description="1, 2, 3 ... in the order the events happened")
+    t_ms: float = Field(description="milliseconds since the run's first event")
+    request: int | None = Field(description="the request it belongs to; None outside any")
+    kind: EventKind
+    step: Step | None = Field(description="the textbook step (1 to 7) it belongs to, if any")
+    line: int | None = Field(description="the line of the program's code that was running")
+    thread: str = Field(description='"event loop", "worker thread N" or "client"')
+    db: DbStateName = Field(description="the state of the `db` variable at this event")
+    pool: PoolStatus
+    detail: dict[str, Any] = Field(description="what the kind records: SQL, status, error...")
+    text: str = Field(description="one sentence saying what happened")

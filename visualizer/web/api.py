@@ -1,0 +1,135 @@
+"""The JSON API, documented in /docs: scenarios, runs, traces, imports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from visualizer.contract.document import TraceDocument
+from visualizer.contract.trace import TraceError
+from visualizer.execution.scenarios import ScenarioError
+from visualizer.lesson.document import document_json
+from visualizer.web.services import ServicesDep
+from visualizer.web.store import FAILED, RUNNING
+
+router = APIRouter(prefix="/api", tags=["api"])
+MAX_IMPORT_BYTES = 5_000_000
+
+
+class RunRequest(BaseModel):
+    scenario: str
+
+
+class RunCreated(BaseModel):
+    id: str
+    url: str
+
+
+class PlannedRequestInfo(BaseModel):
+    method: str
+    path: str
+
+
+class ScenarioInfo(BaseModel):
+    name: str
+    title: str
+    summary: str
+    requests: list[PlannedRequestInfo]
+
+
+class RunDocument(TraceDocument):
+    """A run's trace document, with the run's id and status."""
+
+    id: str
+    status: Literal["running", "done"]
+
+
+class FailedRun(BaseModel):
+    id: str
+    status: Literal["failed"]
+    error: str | None
+
+
+@router.get("/scenarios")
+def list_scenarios(svc: ServicesDep) -> list[ScenarioInfo]:
+    """Every scenario, with the requests a run sends."""
+    return [
+        ScenarioInfo(
+            name=s.name,
+            title=s.title,
+            summary=s.summary,
+            requests=[PlannedRequestInfo(method=r.method, path=r.path) for r in s.requests],
+        )
+        for s in svc.registry
+    ]
+
+
+@router.post("/runs", status_code=201)
+async def create_run(body: RunRequest, svc: ServicesDep) -> RunCreated:
+    """Start a run of a scenario; follow it on /ws/runs/{id} or open its url."""
+    try:
+        scenario = svc.registry.get(body.scenario)
+    except ScenarioError as error:
+        raise HTTPException(404, str(error)) from None
+    run_id = svc.runs.start(scenario, asyncio.get_running_loop())
+    return RunCreated(id=run_id, url=f"/runs/{run_id}")
+
+
+@router.get(
+    "/runs/{run_id}",
+    response_model=RunDocument | FailedRun,
+    responses={404: {"description": "No run has this id"}},
+)
+def get_run(run_id: str, svc: ServicesDep, download: bool = False) -> JSONResponse:
+    """A run's trace document, with its status; the events so far while it runs."""
+    status = svc.runs.status(run_id)
+    if status is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    if status == FAILED:
+        stored = svc.runs.store.get(run_id)
+        failed = FailedRun(id=run_id, status="failed", error=stored.error if stored else None)
+        return JSONResponse(failed.model_dump())
+    trace = svc.runs.trace(run_id)
+    if trace is None:
+        raise HTTPException(404, f"no run {run_id!r}")
+    body: dict[str, Any] = {"id": run_id, "status": status, **document_json(trace)}
+    headers = {}
+    if download and status != RUNNING:
+        headers["Content-Disposition"] = f'attachment; filename="{trace.scenario}-{run_id}.json"'
+    return JSONResponse(body, headers=headers)
+
+
+@router.post(
+    "/runs/import",
+    status_code=201,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Trace"}}},
+        }
+    },
+    responses={
+        400: {"description": "The body is not JSON"},
+        413: {"description": "The body is too large"},
+        422: {"description": "Not a valid trace; the detail names the field"},
+    },
+)
+async def import_run(request: Request, svc: ServicesDep) -> RunCreated:
+    """Store a trace exported earlier, to replay it; a malformed one is refused, nothing stored."""
+    raw = await request.body()
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise HTTPException(413, f"a trace is at most {MAX_IMPORT_BYTES} bytes")
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise HTTPException(400, f"not JSON: {error}") from None
+    try:
+        run_id = svc.runs.import_trace(data)
+    except TraceError as error:
+        raise HTTPException(422, f"not a valid trace: {error}") from None
+    return RunCreated(id=run_id, url=f"/runs/{run_id}")

@@ -1,0 +1,133 @@
+"""Runs started from the web: each in a worker thread, streamed to the broker, stored when done."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from visualizer.contract.events import Event
+from visualizer.contract.trace import Trace, TraceRequest, read_trace
+from visualizer.execution.runner import installed_versions, resolve_key_moments, run_scenario
+from visualizer.execution.scenarios import Scenario
+from visualizer.lesson.document import document_json
+from visualizer.web.broker import Broker, Channel
+from visualizer.web.store import DONE, FAILED, RUNNING, RunStore
+
+KEEP_FINISHED_CHANNEL_S = 120.0  # late subscribers of a just-finished run read it from memory
+CACHED_TRACES = 64
+
+
+@dataclass(slots=True)
+class LiveRun:
+    """A run in progress: the events so far, for the stage while it is still running."""
+
+    scenario: Scenario
+    events: list[Event] = field(default_factory=list)
+
+    def trace(self) -> Trace:
+        events = list(self.events)
+        planned = enumerate(self.scenario.requests, start=1)
+        return Trace(
+            scenario=self.scenario.name,
+            title=self.scenario.title,
+            summary=self.scenario.summary,
+            code=self.scenario.code,
+            versions=installed_versions(),
+            requests=[
+                TraceRequest(id=n, method=r.method, path=r.path, status=None) for n, r in planned
+            ],
+            events=events,
+            key_moments=resolve_key_moments(self.scenario, events),
+            questions=list(self.scenario.questions),
+            gc=self.scenario.gc,
+        )
+
+
+class RunManager:
+    """Starts runs, and finds any run's trace: in progress, stored, or imported."""
+
+    def __init__(self, store: RunStore, broker: Broker, max_parallel: int) -> None:
+        self.store = store
+        self.broker = broker
+        self._live: dict[str, LiveRun] = {}
+        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._traces: OrderedDict[str, Trace] = OrderedDict()  # finished traces never change
+        store.fail_unfinished("interrupted: the server stopped during the run")
+
+    def start(self, scenario: Scenario, loop: asyncio.AbstractEventLoop) -> str:
+        run_id = self.store.create(scenario.name, scenario.title)
+        channel = self.broker.open(run_id)
+        self._live[run_id] = LiveRun(scenario)
+        worker = threading.Thread(
+            target=self._run,
+            args=(run_id, scenario, channel, loop),
+            name=f"run-{run_id}",
+            daemon=True,
+        )
+        worker.start()
+        return run_id
+
+    def _run(
+        self, run_id: str, scenario: Scenario, channel: Channel, loop: asyncio.AbstractEventLoop
+    ) -> None:
+        live = self._live[run_id]
+
+        def sink(event: Event) -> None:
+            live.events.append(event)
+            message = {"type": "event", "event": event.model_dump(mode="json")}
+            loop.call_soon_threadsafe(channel.publish, message)
+
+        end: dict[str, Any]
+        with self._slots:
+            try:
+                trace = run_scenario(scenario, sink=sink)
+                self.store.finish(run_id, document_json(trace))
+                self._remember(run_id, trace)
+                end = {"type": "end", "status": DONE, "events": len(trace.events)}
+            except Exception as error:  # the run failed; the page says so, the server goes on
+                self.store.fail(run_id, f"{type(error).__name__}: {error}")
+                end = {"type": "end", "status": FAILED, "error": f"{type(error).__name__}: {error}"}
+        self._live.pop(run_id, None)
+        loop.call_soon_threadsafe(self._finish, run_id, channel, end, loop)
+
+    def _finish(
+        self, run_id: str, channel: Channel, end: dict[str, Any], loop: asyncio.AbstractEventLoop
+    ) -> None:
+        channel.close(end)
+        loop.call_later(KEEP_FINISHED_CHANNEL_S, self.broker.forget, run_id)
+
+    def import_trace(self, data: Any) -> str:
+        """Store an uploaded trace; raises TraceError, storing nothing, if it is not valid."""
+        trace = read_trace(data)
+        run_id = self.store.create(trace.scenario, trace.title, "import", document_json(trace))
+        self._remember(run_id, trace)
+        return run_id
+
+    def _remember(self, run_id: str, trace: Trace) -> None:
+        self._traces[run_id] = trace
+        while len(self._traces) > CACHED_TRACES:
+            self._traces.popitem(last=False)
+
+    def status(self, run_id: str) -> str | None:
+        if run_id in self._live:
+            return RUNNING
+        stored = self.store.get(run_id)
+        return stored.status if stored else None
+
+    def trace(self, run_id: str) -> Trace | None:
+        """The run's trace so far; None for an unknown run."""
+        if run_id in self._traces:
+            self._traces.move_to_end(run_id)
+            return self._traces[run_id]
+        live = self._live.get(run_id)
+        if live is not None:
+            return live.trace()
+        stored = self.store.get(run_id)
+        if stored is None or stored.trace is None:
+            return None
+        trace = read_trace(stored.trace)
+        self._remember(run_id, trace)
+        return trace

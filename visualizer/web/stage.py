@@ -1,0 +1,171 @@
+"""What the page's stage shows at one cursor: the reducer's frame, arranged for the templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from visualizer.contract.document import Deviation, DeviationType
+from visualizer.contract.events import DbState
+from visualizer.contract.trace import Trace
+from visualizer.lesson import gauge
+from visualizer.lesson.deviations import find_deviations
+from visualizer.lesson.lanes import TimeAxis, by_request, stretches
+from visualizer.lesson.reducer import Frame, Lane, frame_at
+from visualizer.lesson.textbook import STEPS, Step
+
+# A shape for each state of `db`, so that colour is never the only signal.
+DB_SYMBOLS = {
+    DbState.NONE.value: "∅",
+    DbState.IDLE.value: "○",
+    DbState.TRANSACTION.value: "◔",
+    DbState.CONNECTION.value: "●",
+    DbState.CLOSED.value: "✕",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StepNode:
+    step: Step
+    state: str  # "current", "visited" or "pending"
+    visits: int
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """When the server sent the response, the client had it, and the session closed."""
+
+    sent_ms: float | None
+    client_ms: float | None
+    closed_ms: float | None
+    sentence: str
+
+
+def _timing(lane: Lane) -> Timing:
+    client, closed = lane.client_ms, lane.closed_ms
+    if client is not None and closed is not None:
+        gap = closed - client
+        sentence = (
+            f"The client had its response {gap:.1f} ms before the session closed."
+            if gap > 0
+            else f"The session closed {-gap:.1f} ms before the client had its response."
+        )
+    elif client is not None:
+        sentence = "The client has its response; the session has not been closed."
+    elif closed is not None:
+        sentence = "The session is closed; the client does not have its response yet."
+    else:
+        sentence = "The client is waiting for its response."
+    return Timing(lane.sent_ms, client, closed, sentence)
+
+
+def _nodes(lane: Lane) -> list[StepNode]:
+    nodes = []
+    for step in STEPS:
+        visits = lane.visited.count(step.number)
+        state = "current" if lane.step == step.number else "visited" if visits else "pending"
+        nodes.append(StepNode(step, state, visits))
+    return nodes
+
+
+def _now_percent(axis: TimeAxis, frame: Frame) -> float:
+    return axis.percent(frame.event.t_ms) if frame.event else 0.0
+
+
+def _focus(frame: Frame) -> Lane | None:
+    """The lane of the current event, or the first lane before anything happened."""
+    if frame.event is not None and frame.event.request is not None:
+        lane = frame.lane(frame.event.request)
+        if lane is not None:
+            return lane
+    return frame.lanes[0] if frame.lanes else None
+
+
+def _out_of_order(visited: tuple[int, ...]) -> set[int]:
+    """Positions in the observed sequence that break the textbook's rising 1 to 7."""
+    return {i for i in range(1, len(visited)) if visited[i] < visited[i - 1]}
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A stretch of one request on one step, placed on the run's time axis (in percent)."""
+
+    step: int
+    left: float
+    width: float
+
+
+def _timeline(axis: TimeAxis, frame: Frame, trace: Trace) -> dict[int, list[Segment]]:
+    """Each request's steps so far on one time axis shared by all requests.
+
+    A stretch lasts until the next one of its request begins, or to its own last event.
+    """
+    lanes: dict[int, list[Segment]] = {}
+    for request, lane in by_request(trace.events[: frame.cursor]).items():
+        done = stretches(lane)
+        ends = [s.start_ms for s in done[1:]] + [done[-1].end_ms] if done else []
+        lanes[request] = [
+            Segment(
+                s.step,
+                axis.percent(s.start_ms),
+                max(axis.percent(end - s.start_ms), 0.6),
+            )
+            for s, end in zip(done, ends, strict=True)
+        ]
+    return lanes
+
+
+def _changes(trace: Trace, frame: Frame, deviations: list[Deviation] | None) -> set[str]:
+    """What the current event changed, so the page can mark it for a moment."""
+    if frame.event is None:
+        return set()
+    before = frame_at(trace, frame.cursor - 1, deviations)
+    changed = set()
+    focus, earlier = _focus(frame), _focus(before)
+    if focus and earlier and (focus.request != earlier.request or focus.db != earlier.db):
+        changed.add("db")
+    if before.pool.size is not None and frame.pool.checked_out != before.pool.checked_out:
+        changed.add("pool")  # a checkout or checkin, not the gauge's first appearance
+    if frame.rows and frame.rows[-1].seq == frame.event.seq:
+        changed.add("row")
+    if focus and earlier and focus.step != earlier.step:
+        changed.add("step")
+    return changed
+
+
+def stage_context(
+    trace: Trace, cursor: int, deviations: list[Deviation] | None = None
+) -> dict[str, Any]:
+    """Everything `_stage.html` needs; pure, so it is tested without a browser."""
+    if deviations is None:
+        deviations = find_deviations(trace.events)
+    frame = frame_at(trace, cursor, deviations)
+    axis = TimeAxis.of(trace.events)
+    focus = _focus(frame)
+    event = frame.event
+    callouts = [d for d in frame.deviations if d.type == DeviationType.ORDER]
+    notes: dict[str, tuple[Deviation, list[int]]] = {}  # the same note once, with its requests
+    for d in frame.deviations:
+        if d.type != DeviationType.ORDER:
+            notes.setdefault(d.kind, (d, []))[1].append(d.request)
+    moments_now = [m for m in frame.key_moments if event is not None and m.seq == event.seq]
+    return {
+        "changed": _changes(trace, frame, deviations),
+        "timeline": _timeline(axis, frame, trace),
+        "now_percent": _now_percent(axis, frame),
+        "trace": trace,
+        "frame": frame,
+        "event": event,
+        "focus": focus,
+        "nodes": _nodes(focus) if focus else [],
+        "out_of_order": _out_of_order(focus.visited) if focus else set(),
+        "several": len(frame.lanes) > 1,
+        "callouts": callouts,
+        "notes": list(notes.values()),
+        "moments_now": moments_now,
+        "code_lines": list(enumerate(trace.code.splitlines(), start=1)),
+        "db_symbols": DB_SYMBOLS,
+        "timings": {lane.request: _timing(lane) for lane in frame.lanes},
+        "pool_slots": gauge.slots(frame.pool),
+        "pool_text": gauge.checked_out(frame.pool),
+    }
