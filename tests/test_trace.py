@@ -24,6 +24,11 @@ EVENT_KEYS = {
     "pool",
     "detail",
     "text",
+    "session",
+    "transaction",
+    "transaction_kind",
+    "connection",
+    "file",
 }
 
 
@@ -39,7 +44,9 @@ def test_trace_json_follows_the_contract(name: str, traced: Callable[[str], Trac
         assert event["kind"] in KINDS
         assert event["step"] is None or 1 <= event["step"] <= 7
         assert event["db"] in {s.value for s in DbState}
-        assert set(event["pool"]) == {"checked_out", "size", "overflow"}
+        assert set(event["pool"]) == {"checked_out", "size", "overflow", "number", "database"}
+        if event["pool"]["size"] is not None:
+            assert event["pool"]["number"] == 1 and event["pool"]["database"] == "sqlite app.db"
         assert len(event["text"]) > 20, f"no narration for {event['kind']}"
     assert [s["request"] for s in data["steps_observed"]] == [r["id"] for r in data["requests"]]
     for deviation in data["deviations"]:

@@ -1,4 +1,4 @@
-"""The outermost ASGI wrapper: ties each request to its number, sees every response and error."""
+"""The outermost ASGI wrapper: puts the run in charge, numbers each request, sees every response."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from visualizer.capture.recorder import Recorder, current_request
+from visualizer.capture.recorder import Recorder, current_request, current_run
 from visualizer.contract.events import REQUEST_HEADER
 
 _REQUEST_HEADER = REQUEST_HEADER.encode()
@@ -22,9 +22,17 @@ class RequestObserver:
         self._next_id = 1000  # requests not sent by the runner get ids from here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+        # The lifespan and websockets run in the run's context too: their sessions are seen.
+        run = current_run.set(self.recorder)
+        try:
+            if scope["type"] == "http":
+                await self._http(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+        finally:
+            current_run.reset(run)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = self._request_id(scope)
         token = current_request.set(request)
         recorder = self.recorder
@@ -32,7 +40,9 @@ class RequestObserver:
         path = scope["path"] + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )
-        recorder.record("request.start", {"method": scope["method"], "path": path}, walk=False)
+        recorder.record(
+            "request.start", detail={"method": scope["method"], "path": path}, walk=False
+        )
 
         async def observed_send(message: Message) -> None:
             # Timed before the send: once sent, the client may have it before we can append.
@@ -40,7 +50,7 @@ class RequestObserver:
             await send(message)
             if message["type"] == "http.response.start":
                 status = {"status": message["status"]}
-                recorder.record("response.start", status, walk=False, t_ns=t_ns)
+                recorder.record("response.start", detail=status, walk=False, t_ns=t_ns)
             elif message["type"] == "http.response.body" and not message.get("more_body"):
                 recorder.record("response.end", walk=False, t_ns=t_ns)
 
@@ -54,7 +64,7 @@ class RequestObserver:
             except Exception as failure:  # a hook must never change what the app raised
                 recorder.hook_failed("request.error", failure)
             else:
-                recorder.record("request.error", detail, walk=False)
+                recorder.record("request.error", detail=detail, walk=False)
             raise
         finally:
             recorder.request_finished(request)

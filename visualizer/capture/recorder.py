@@ -1,208 +1,328 @@
-"""The recorder: a bounded buffer hooks append to, and the context tying events to requests."""
+"""The recorder: one run's bounded buffer of raw events, and the context that ties hooks to it.
+
+Hooks are registered once per process (see `hooks.install`). They record only where
+`current_run` names a recorder: inside a run, and never in the visualizer's own code.
+They append a plain tuple; `taken()` builds the events later, off the request path.
+"""
 
 from __future__ import annotations
 
 import itertools
-import sys
 import threading
 import time
 import weakref
 from collections import Counter
 from collections.abc import Callable
 from contextvars import ContextVar
-from types import FrameType
+from dataclasses import dataclass
 from typing import Any
 
-from greenlet import getcurrent  # type: ignore[import-untyped]  # greenlet ships no types
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import Pool
 
-from visualizer.contract.events import DbState, PoolStatus, RawEvent
+from visualizer.capture.lines import ProgramFiles
+from visualizer.contract.events import DbState, PoolStatus, RawEvent, TransactionKind
 
-# Which request the running code serves. Contextvars reach worker threads and greenlets,
-# so a sync dependency's setup, endpoint and teardown stay tied to their request.
+current_run: ContextVar[Recorder | None] = ContextVar("visualizer_run", default=None)
+# Which request the running code serves. Contextvars reach worker threads, tasks and
+# SQLAlchemy's greenlets, so a sync dependency's setup, endpoint and teardown stay together.
 current_request: ContextVar[int | None] = ContextVar("visualizer_request", default=None)
-# What the session is doing right now (commit, rollback, close), so that the pool and SQL
-# events fired inside that call can be placed on the right step.
-current_phase: ContextVar[str | None] = ContextVar("visualizer_phase", default=None)
-
-_MAX_FRAMES = 80
 
 
-def session_state(session: Session | None) -> DbState:
-    """The `db` variable's state as a learner would name it."""
-    if session is None:
-        return DbState.NONE
-    if getattr(session, "_visualizer_closed", False):
-        return DbState.CLOSED
-    transaction = session.get_transaction()
-    if transaction is None:
-        return DbState.IDLE
-    if getattr(transaction, "_connections", None):
-        return DbState.CONNECTION
-    return DbState.TRANSACTION
+@dataclass(frozen=True, slots=True)
+class Call:
+    """What the program called that is running now (a commit, a close, get_db's setup...),
+    and the program's line that called it: events fired deep inside take that line."""
+
+    phase: str
+    line: int | None = None
+    file: str | None = None
 
 
-def _pool(gauge: tuple[int, ...]) -> PoolStatus:
-    if not gauge:
-        return PoolStatus()
-    checked_out, size, overflow = gauge
-    # QueuePool counts its overflow from minus its size: below zero means none in use.
-    return PoolStatus(checked_out=checked_out, size=size, overflow=max(0, overflow))
+current_call: ContextVar[Call | None] = ContextVar("visualizer_call", default=None)
+
+
+@dataclass(slots=True)
+class SessionTag:
+    number: int
+    request: int | None
+    closed: bool = False
+    pool: PoolTag | None = None  # the pool of the session's bind, for the gauge
+
+
+@dataclass(slots=True)
+class PoolTag:
+    number: int
+    gauge: tuple[int, int, int] | None  # checked out, size, overflow: as last read
+    read: Callable[[], tuple[int, int, int]] | None  # None for pools that count nothing
+
+    def reread(self, returning: bool = False) -> None:
+        """Read the gauge; `returning`: as it will be once the connection being checked in
+        is back (SQLAlchemy fires checkin just before it puts the connection back)."""
+        if self.read is None:
+            return
+        checked_out, size, overflow = self.read()
+        if returning and checked_out > 0:
+            # QueuePool keeps a returned connection unless its queue is full, which is when
+            # the overflow (counted up from minus the size) equals the connections out.
+            if overflow == checked_out:
+                overflow -= 1
+            checked_out -= 1
+        self.gauge = (checked_out, size, max(0, overflow))
+
+
+@dataclass(slots=True)
+class ConnectionTag:
+    """Kept in a pooled connection's own `info` dict: whose it is in which run."""
+
+    recorder: weakref.ref[Recorder]
+    number: int
+    pool: PoolTag
+    request: int | None = None
+    session: weakref.ref[Session] | None = None
+    session_number: int | None = None
+    checkout: int = -1  # index of its checkout event, given its session once known
+
+
+def _gauge_reader(pool: Pool) -> Callable[[], tuple[int, int, int]] | None:
+    # QueuePool counts checked-out connections, its size and its overflow; NullPool and
+    # StaticPool count nothing, and their events show no gauge.
+    counts = [getattr(pool, name, None) for name in ("checkedout", "size", "overflow")]
+    if not all(callable(count) for count in counts):
+        return None
+    checked_out, size, overflow = counts
+    assert callable(checked_out) and callable(size) and callable(overflow)
+    return lambda: (checked_out(), size(), overflow())
 
 
 class Recorder:
-    """Collects one run's events. Hooks call `record`; it never raises into the app."""
+    """Collects one run's events. `record` never raises into the observed program."""
 
-    def __init__(self, scenario_file: str, capacity: int = 20_000) -> None:
-        self.scenario_file = scenario_file
+    def __init__(self, program: ProgramFiles, capacity: int = 20_000) -> None:
+        self.program = program
         self.capacity = capacity
-        # Hooks append plain tuples (cheap on the request path); `taken` builds RawEvents later.
         self.events: list[tuple[Any, ...]] = []
         self.dropped = 0
         self.hook_errors: Counter[str] = Counter()
-        self._pool: Pool | None = None
-        self._gauge: tuple[Callable[[], int], ...] = ()  # the pool's bound counting methods
         self.recording = True
-        self.sessions: weakref.WeakSet[Session] = weakref.WeakSet()
-        self._request_sessions: dict[int, weakref.ref[Session]] = {}
-        self._closed_requests: set[int] = set()  # their session's last state was "closed"
-        # Numbers that tell a run's sessions and pooled connections apart in the events.
-        self.session_numbers = itertools.count(1)
-        self.connection_numbers = itertools.count(1)
+        self.sessions: weakref.WeakKeyDictionary[Session, SessionTag] = weakref.WeakKeyDictionary()
+        self.transactions: weakref.WeakKeyDictionary[
+            SessionTransaction, tuple[int, TransactionKind]
+        ] = weakref.WeakKeyDictionary()
+        self.pools: weakref.WeakKeyDictionary[Pool, PoolTag] = weakref.WeakKeyDictionary()
+        self.databases: dict[int, str] = {}  # pool number -> "sqlite app.db"
+        self._primary: dict[int, tuple[weakref.ref[Session], SessionTag]] = {}
+        self._numbers = {
+            kind: itertools.count(1) for kind in ("session", "transaction", "pool", "connection")
+        }
         self._finished: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
 
-    # -- called from hooks --------------------------------------------------------------
+    def next_number(self, kind: str) -> int:
+        return next(self._numbers[kind])
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def session_tag(self, session: Session, request: int | None) -> SessionTag:
+        """The session's tag in this run, made on first sight (a session from before the run
+        gets its number when it is first used)."""
+        tag = self.sessions.get(session)
+        if tag is None:
+            tag = SessionTag(self.next_number("session"), request)
+            bind = session.bind
+            pool = getattr(bind, "pool", None) or getattr(
+                getattr(bind, "sync_engine", None), "pool", None
+            )
+            if isinstance(pool, Pool):
+                tag.pool = self.pool_tag(pool)
+            self.sessions[session] = tag
+            if request is not None and request not in self._primary:
+                self._primary[request] = (weakref.ref(session), tag)
+        return tag
+
+    def is_the_request_db(self, session: Session, tag: SessionTag) -> None:
+        """This session is what the request's yield dependency handed out: its `db`."""
+        if tag.request is not None:
+            self._primary[tag.request] = (weakref.ref(session), tag)
+
+    def pool_tag(self, pool: Pool) -> PoolTag:
+        tag = self.pools.get(pool)
+        if tag is None:
+            tag = PoolTag(self.next_number("pool"), None, _gauge_reader(pool))
+            tag.reread()
+            self.pools[pool] = tag
+        return tag
+
+    def name_database(self, pool: PoolTag, name: str) -> None:
+        self.databases.setdefault(pool.number, name)
+
+    # -- recording ----------------------------------------------------------------------------
 
     def record(
         self,
         kind: str,
+        session: Session | None = None,
         detail: dict[str, Any] | None = None,
         *,
-        session: Session | None = None,
+        request: int | None = -1,  # -1: the current request
+        connection: ConnectionTag | None = None,
+        transaction: SessionTransaction | None = None,
+        pool: PoolTag | None = None,
         line: int | None = None,
+        file: str | None = None,
         walk: bool = True,
-        request: int | None = None,
         t_ns: int | None = None,
-    ) -> None:
-        """Append one event; any failure is counted, never raised."""
+    ) -> int:
+        """Append one event; its index, or -1 when it was not kept. Never raises."""
         if not self.recording:
-            return
+            return -1
         try:
-            self._append(kind, detail, session, line, walk, request, t_ns)
+            if len(self.events) >= self.capacity:
+                self.dropped += 1
+                return -1
+            if request == -1:
+                request = current_request.get()
+            tag = self.session_tag(session, request) if session is not None else None
+            if request is None and tag is None:
+                return -1  # outside any request, only sessions are the program's story
+            call = current_call.get()
+            if line is None and call is not None and call.line is not None:
+                line, file = call.line, call.file
+            elif line is None and walk:
+                found = self.program.running_line(1)
+                if found is not None:
+                    line, file, _ = found
+            if pool is None:
+                pool = connection.pool if connection else tag.pool if tag else None
+            if pool is None and tag is None and request is not None:
+                primary = self._primary.get(request)  # e.g. a response: the request's `db`
+                pool = primary[1].pool if primary else None
+            numbered = (
+                self.transactions.get(transaction, (None, None)) if transaction else (None, None)
+            )
+            self.events.append(
+                (
+                    t_ns or time.perf_counter_ns(),
+                    kind,
+                    request,
+                    line,
+                    file,
+                    threading.get_ident(),
+                    self._db(session, tag, request),
+                    (pool.number, *pool.gauge) if pool and pool.gauge else None,
+                    call.phase if call else None,
+                    detail or {},
+                    tag.number if tag else connection.session_number if connection else None,
+                    *numbered,
+                    connection.number if connection else None,
+                )
+            )
+            return len(self.events) - 1
         except Exception as error:  # a hook must never break the observed request
             self.hook_failed(kind, error)
+            return -1
+
+    def give_session(self, index: int, session: Session) -> None:
+        """The checkout at `index` was for this session, as its after_begin now shows."""
+        if 0 <= index < len(self.events):
+            tag = self.sessions.get(session)
+            event = list(self.events[index])
+            event[6] = DbState.TRANSACTION  # taking a connection: in a transaction, none yet
+            event[10] = tag.number if tag else None
+            self.events[index] = tuple(event)
+
+    def running_line(self, kind: str, skip: int) -> tuple[int, str, str] | None:
+        """(line, file, function) of the program's code running now; never raises."""
+        try:
+            return self.program.running_line(skip + 1)
+        except Exception as error:  # a hook must never break the observed request
+            self.hook_failed(kind, error)
+            return None
 
     def hook_failed(self, kind: str, error: BaseException) -> None:
         self.hook_errors[f"{kind}: {type(error).__name__}: {error}"] += 1
 
-    def _append(
-        self,
-        kind: str,
-        detail: dict[str, Any] | None,
-        session: Session | None,
-        line: int | None,
-        walk: bool,
-        request: int | None,
-        t_ns: int | None,
-    ) -> None:
-        if len(self.events) >= self.capacity:
-            self.dropped += 1
-            return
-        if request is None:
-            request = current_request.get()
-        db = self._db_state(session, request)
-        if request is not None:
-            if db is DbState.CLOSED:
-                self._closed_requests.add(request)
-            else:
-                self._closed_requests.discard(request)
-        if line is None and walk:
-            line = self._scenario_line()
-        self.events.append(
-            (
-                t_ns if t_ns is not None else time.perf_counter_ns(),
-                kind,
-                request,
-                line,
-                threading.get_ident(),
-                db,
-                tuple(count() for count in self._gauge),
-                current_phase.get(),
-                detail or {},
-            )
-        )
+    def _db(self, session: Session | None, tag: SessionTag | None, request: int | None) -> DbState:
+        if session is not None and tag is not None:
+            return session_state(session, tag)
+        primary = self._primary.get(request) if request is not None else None
+        if primary is None:
+            return DbState.NONE
+        alive = primary[0]()
+        if alive is not None:
+            return session_state(alive, primary[1])
+        # A closed session is freed at once (nothing refers to it any more): it still
+        # reads as closed. One freed without a close (by the garbage collector) is gone.
+        return DbState.CLOSED if primary[1].closed else DbState.NONE
 
     def taken(self, start: int = 0) -> list[RawEvent]:
-        """The events recorded since `start`, as RawEvents: built here, off the request path."""
-        return [
-            RawEvent(t_ns, kind, request, line, thread, db, _pool(gauge), phase, detail)
-            for t_ns, kind, request, line, thread, db, gauge, phase, detail in self.events[start:]
-        ]
+        """The events recorded since `start`, built here, off the request path."""
+        out = []
+        for (
+            t_ns,
+            kind,
+            request,
+            line,
+            file,
+            thread,
+            db,
+            gauge,
+            phase,
+            detail,
+            session,
+            transaction,
+            transaction_kind,
+            connection,
+        ) in self.events[start:]:
+            pool = PoolStatus()
+            if gauge is not None:
+                number, checked_out, size, overflow = gauge
+                pool = PoolStatus(
+                    checked_out=checked_out,
+                    size=size,
+                    overflow=overflow,
+                    number=number,
+                    database=self.databases.get(number),
+                )
+            out.append(
+                RawEvent(
+                    t_ns,
+                    kind,
+                    request,
+                    line,
+                    thread,
+                    db,
+                    pool,
+                    phase,
+                    detail,
+                    session,
+                    transaction,
+                    transaction_kind,
+                    connection,
+                    file,
+                )
+            )
+        return out
 
-    def _db_state(self, session: Session | None, request: int | None) -> DbState:
-        if session is not None or request is None:
-            return session_state(session)
-        ref = self._request_sessions.get(request)
-        if ref is None:
-            return DbState.NONE
-        alive = ref()
-        if alive is not None:
-            return session_state(alive)
-        # A closed session is freed at once (nothing references it any more): it still
-        # reads as closed. One freed without a close (by the garbage collector) is gone.
-        return DbState.CLOSED if request in self._closed_requests else DbState.NONE
+    def pools_left(self) -> list[PoolStatus]:
+        """Every pool's gauge now, read afresh: what the run left checked out."""
+        left = []
+        for tag in list(self.pools.values()):
+            tag.reread()
+            if tag.gauge is not None:
+                checked_out, size, overflow = tag.gauge
+                left.append(
+                    PoolStatus(
+                        checked_out=checked_out,
+                        size=size,
+                        overflow=overflow,
+                        number=tag.number,
+                        database=self.databases.get(tag.number),
+                    )
+                )
+        return sorted(left, key=lambda pool: pool.number or 0)
 
-    def _scenario_line(self) -> int | None:
-        """The line of scenario code running now: the nearest scenario frame on the stack."""
-        line = self._line_from(sys._getframe(3))
-        if line is None:
-            # Async SQLAlchemy runs the sync Session inside a greenlet whose stack ends at
-            # the greenlet; the scenario's `await` waits in the parent greenlet's stack.
-            parent = getcurrent().parent
-            if parent is not None:
-                line = self._line_from(parent.gr_frame)
-        return line
-
-    def _line_from(self, frame: FrameType | None) -> int | None:
-        for _ in range(_MAX_FRAMES):
-            if frame is None:
-                return None
-            if frame.f_code.co_filename == self.scenario_file:
-                return frame.f_lineno
-            frame = frame.f_back
-        return None
-
-    @property
-    def pool(self) -> Pool | None:
-        return self._pool
-
-    @pool.setter
-    def pool(self, pool: Pool | None) -> None:
-        self._pool = pool
-        # QueuePool counts checked-out connections, its size and its overflow; other pools
-        # (NullPool, StaticPool) count nothing, and their events show no gauge.
-        names = ("checkedout", "size", "overflow")
-        methods = [getattr(pool, name, None) for name in names]
-        self._gauge = tuple(m for m in methods if callable(m)) if all(methods) else ()
-
-    def pool_status(self) -> PoolStatus:
-        return _pool(tuple(count() for count in self._gauge))
-
-    # -- request bookkeeping -----------------------------------------------------------
-
-    def session_created(self, session: Session) -> int | None:
-        """Remember a new session for its request; its number in this run."""
-        try:
-            self.sessions.add(session)
-            request = current_request.get()
-            if request is not None:
-                self._request_sessions[request] = weakref.ref(session)
-            return next(self.session_numbers)
-        except Exception as error:  # a hook must never break the observed request
-            self.hook_failed("session.create", error)
-            return None
+    # -- request bookkeeping -------------------------------------------------------------------
 
     def request_started(self, request: int) -> None:
         with self._lock:
@@ -217,3 +337,15 @@ class Recorder:
         with self._lock:
             done = self._finished.setdefault(request, threading.Event())
         return done.wait(timeout)
+
+
+def session_state(session: Session, tag: SessionTag) -> DbState:
+    """The `db` variable's state as a learner would name it."""
+    if tag.closed:
+        return DbState.CLOSED
+    transaction = session.get_transaction()
+    if transaction is None:
+        return DbState.IDLE
+    if transaction._connections:
+        return DbState.CONNECTION
+    return DbState.TRANSACTION

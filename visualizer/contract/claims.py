@@ -77,7 +77,8 @@ class ThreadClaim(_Claim):
 
 
 class DetailClaim(_Claim):
-    """The first event of this kind carries this value under this key of its detail."""
+    """The first event of this kind carries this value under this key of its detail, or as
+    its session, transaction, transaction_kind or connection."""
 
     name = "detail"
     detail: tuple[EventKind, str, Scalar]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -78,13 +78,18 @@ Step = Annotated[int, Field(ge=1, le=7)]
 
 
 class PoolStatus(BaseModel):
-    """How many connections were checked out of the pool, and its size and overflow."""
+    """A pool's gauge: how many connections were checked out, its size and its overflow."""
 
     model_config = ConfigDict(frozen=True)
 
     checked_out: int | None = None
     size: int | None = None
     overflow: int | None = None
+    number: int | None = Field(default=None, description="the pool's number in the run")
+    database: str | None = Field(default=None, description='e.g. "sqlite app.db"')
+
+
+TransactionKind = Literal["root", "savepoint", "inner"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,11 @@ class RawEvent:
     pool: PoolStatus
     phase: str | None
     detail: dict[str, Any] = field(default_factory=dict)
+    session: int | None = None
+    transaction: int | None = None
+    transaction_kind: TransactionKind | None = None
+    connection: int | None = None
+    file: str | None = None
 
 
 class Event(BaseModel):
@@ -118,3 +128,16 @@ class Event(BaseModel):
     pool: PoolStatus
     detail: dict[str, Any] = Field(description="what the kind records: SQL, status, error...")
     text: str = Field(description="one sentence saying what happened")
+    session: int | None = Field(default=None, description="the session's number in the run")
+    transaction: int | None = Field(
+        default=None, description="the session transaction's number in the run"
+    )
+    transaction_kind: TransactionKind | None = Field(
+        default=None,
+        description='"root"; "savepoint" for begin_nested(); "inner" for SQLAlchemy\'s own '
+        "subtransactions, such as the one a flush opens",
+    )
+    connection: int | None = Field(
+        default=None, description="the pooled connection's number in the run"
+    )
+    file: str | None = Field(default=None, description="the program file `line` is in")

@@ -29,13 +29,17 @@ class TraceRequest(BaseModel):
 
 
 class KeyMoment(BaseModel):
-    """A sentence explaining the first event of kind `at` (in `request`, if given)."""
+    """A sentence explaining the first event of kind `at` (in `request`, if given).
+
+    What the sentence asserts is also said as a claim, so a run that did otherwise is caught.
+    """
 
     model_config = ConfigDict(frozen=True)
 
     at: EventKind
     text: str
     request: int | None = None
+    claim: Claim | None = Field(default=None, description="what the text asserts")
     seq: int | None = Field(default=None, description="the event it explains; None if none")
 
 
@@ -56,6 +60,9 @@ class Question(BaseModel):
     before: EventKind
     request: int | None = None
     ask: str
+    premise: Claim | None = Field(
+        default=None, description="what the question's wording takes for granted"
+    )
     choices: list[Choice] = Field(min_length=2, max_length=6)
     answer: int | None = Field(default=None, description="what the author expects; events decide")
     explain: str = ""
@@ -83,12 +90,19 @@ class Trace(BaseModel):
     key_moments: list[KeyMoment] = []
     questions: list[Question] = []
     pool_after: PoolStatus = Field(
-        default=PoolStatus(), description="the pool when the run ended, before its disposal"
+        default=PoolStatus(),
+        description="every pool together when the run ended, before its disposal",
+    )
+    pools_after: list[PoolStatus] = Field(
+        default=[], description="each pool the run used, when it ended"
     )
     hook_errors: dict[str, int] = Field(
         default={}, description="failures inside the instrumentation, counted (never raised)"
     )
     dropped_events: int = Field(default=0, ge=0, description="events a full buffer dropped")
+    warnings: list[str] = Field(
+        default=[], description="what the run could not record: timeouts, lost events"
+    )
     gc: GcMode = Field(
         default="enabled",
         description='Python\'s cyclic garbage collector during the run: "paused" when the '

@@ -82,14 +82,14 @@ def _answer(
     if status is not None:
         recorder.record(
             "client.headers",
-            {"status": status},
+            detail={"status": status},
             request=number,
             walk=False,
             t_ns=result["headers_ns"],
         )
         recorder.record(
             "client.body",
-            {"status": status, "bytes": len(result["body"])},
+            detail={"status": status, "bytes": len(result["body"])},
             request=number,
             walk=False,
             t_ns=result["body_ns"],

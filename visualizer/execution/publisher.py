@@ -52,6 +52,11 @@ class EventDescriber:
             pool=pool,
             detail=raw.detail,
             text=narrate(raw),
+            session=raw.session,
+            transaction=raw.transaction,
+            transaction_kind=raw.transaction_kind,
+            connection=raw.connection,
+            file=raw.file,
         )
 
 

@@ -1,8 +1,7 @@
-"""A run: one scenario in its own sandbox, driven by real HTTP requests against real uvicorn."""
+"""A run: one program in its own sandbox, driven by real HTTP requests against real uvicorn."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import platform
 import sys
@@ -11,24 +10,26 @@ import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.orm import Session
-from sqlalchemy.util import greenlet_spawn
-
+from visualizer.capture import hooks
+from visualizer.capture.asgi import RequestObserver
 from visualizer.capture.collector import garbage_collector
-from visualizer.capture.instrument import instrument
+from visualizer.capture.lines import ProgramFiles
 from visualizer.capture.recorder import Recorder
 from visualizer.contract.events import Event, PoolStatus
 from visualizer.contract.trace import KeyMoment, Trace, TraceRequest
+from visualizer.execution import sandbox
+from visualizer.execution.apps import find_app
 from visualizer.execution.client_process import ClientProcess, batches
 from visualizer.execution.publisher import EventSink, Publisher
 from visualizer.execution.scenarios import Scenario
 from visualizer.execution.server import LoopbackServer
+
+RecorderFactory = Callable[[ProgramFiles], Recorder]
 
 
 @functools.cache  # read from package metadata once: they cannot change under a running process
@@ -41,49 +42,24 @@ def installed_versions() -> dict[str, str]:
     return dict(_versions())
 
 
-def _dispose(namespace: dict[str, Any], recorder: Recorder) -> None:
-    """Free everything the run made: leaked sessions first, then the engines' pools."""
-    recorder.recording = False
-    leaked_async: list[Session] = []
-    for session in list(recorder.sessions):
-        if getattr(getattr(session.bind, "dialect", None), "is_async", False):
-            leaked_async.append(session)  # its rollback must await the driver
-            continue
-        try:
-            session.close()
-        except Exception as error:  # already broken: nothing more to free
-            recorder.hook_failed("cleanup", error)
-    for value in namespace.values():
-        if isinstance(value, Engine):
-            value.dispose()
-    engines = [v for v in namespace.values() if isinstance(v, AsyncEngine)]
-    if leaked_async or engines:
-        # The server's loop has stopped; aiosqlite's connections each have a thread of their
-        # own and close from a new loop: measured clean, no warning and no thread left.
-        asyncio.run(_dispose_async(leaked_async, engines, recorder))
-
-
-async def _dispose_async(
-    sessions: list[Session], engines: list[AsyncEngine], recorder: Recorder
-) -> None:
-    for session in sessions:
-        try:
-            await greenlet_spawn(session.close)
-        except Exception as error:  # already broken: nothing more to free
-            recorder.hook_failed("cleanup", error)
-    for engine in engines:
-        await engine.dispose()
+@dataclass(slots=True)
+class _Outcome:
+    requests: list[TraceRequest] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    pools_after: list[PoolStatus] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def run_scenario(
     scenario: Scenario,
     *,
     sink: EventSink | None = None,
-    recorder_factory: Callable[[str], Recorder] = Recorder,
+    recorder_factory: RecorderFactory = Recorder,
     timeout: float = 15.0,
 ) -> Trace:
     """Run one scenario for real and return its trace; `sink` sees each event as it arrives."""
-    recorder = recorder_factory(str(scenario.path))
+    observed = hooks.install()
+    recorder = recorder_factory(ProgramFiles([str(scenario.path)]))
     # A thread of the run's own: whatever event loop the caller runs (a web server, a
     # Playwright test), none runs there, so an async scenario's module code and its cleanup
     # can call asyncio.run().
@@ -91,56 +67,96 @@ def run_scenario(
         garbage_collector(scenario.gc) as gc_mode,
         ThreadPoolExecutor(1, thread_name_prefix="visualizer-run") as own_thread,
     ):
-        run = own_thread.submit(_run, scenario, sink, recorder, timeout).result()
-    requests, events, pool_after = run
+        outcome = own_thread.submit(_run, scenario, sink, recorder, timeout).result()
+    if not observed:
+        outcome.warnings.append(
+            "This FastAPI solves yield dependencies in a way the visualizer does not know: "
+            "get_db's yield and resumption were not observed."
+        )
+    if recorder.dropped:
+        outcome.warnings.append(
+            f"The recorder's buffer was full: {recorder.dropped} later events were dropped."
+        )
     return Trace(
         scenario=scenario.name,
         title=scenario.title,
         summary=scenario.summary,
         code=scenario.code,
         versions=installed_versions(),
-        requests=requests,
-        events=events,
-        key_moments=resolve_key_moments(scenario, events),
+        requests=outcome.requests,
+        events=outcome.events,
+        key_moments=resolve_key_moments(scenario, outcome.events),
         questions=list(scenario.questions),
-        pool_after=pool_after,
+        pool_after=_total(outcome.pools_after),
+        pools_after=outcome.pools_after,
         hook_errors=dict(recorder.hook_errors),
         dropped_events=recorder.dropped,
+        warnings=outcome.warnings,
         gc=gc_mode,
+    )
+
+
+def _total(pools: list[PoolStatus]) -> PoolStatus:
+    """All pools as one: what a run left checked out, wherever."""
+    if len(pools) == 1:
+        return pools[0]
+    if not pools:
+        return PoolStatus()
+    return PoolStatus(
+        checked_out=sum(p.checked_out or 0 for p in pools),
+        size=sum(p.size or 0 for p in pools),
+        overflow=sum(p.overflow or 0 for p in pools),
     )
 
 
 def _run(
     scenario: Scenario, sink: EventSink | None, recorder: Recorder, timeout: float
-) -> tuple[list[TraceRequest], list[Event], PoolStatus]:
+) -> _Outcome:
     module_name = f"visualizer_run_{scenario.name}_{uuid.uuid4().hex[:12]}"
     namespace: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="session-visualizer-") as sandbox:
-        database_url = f"sqlite:///{Path(sandbox) / 'app.db'}"
+    outcome = _Outcome()
+    with tempfile.TemporaryDirectory(prefix=sandbox.PREFIX) as folder:
+        database_url = f"sqlite:///{Path(folder) / 'app.db'}"
         try:
+            # Importing the program defines it (and may seed its tables): nothing is recorded
+            # until it runs. Its lifespan and its requests run under the ASGI wrapper, which
+            # puts the recorder in charge.
             namespace = scenario.load(database_url, module_name)
-            app = instrument(namespace, recorder)
-            requests: list[TraceRequest] = []
+            app = RequestObserver(find_app(namespace, scenario.app), recorder)
             with LoopbackServer(app) as server:
-                client = ClientProcess(server.host, server.port, timeout)
-                try:
-                    threads = {
-                        threading.get_ident(): "client",
-                        server.loop_thread or 0: "event loop",
-                    }
-                    publisher = Publisher(recorder, threads, sink)
-                    for batch in batches(scenario.requests):
-                        requests += client.send(recorder, batch)
-                        for number, _ in batch:
-                            recorder.wait_finished(number, timeout)
-                        publisher.flush()
-                    pool_after = recorder.pool_status()
-                finally:
-                    client.close()
+                _send(scenario, recorder, server, sink, timeout, outcome)
         finally:
-            _dispose(namespace, recorder)
+            sandbox.dispose(namespace, recorder)
             sys.modules.pop(module_name, None)
-    return requests, publisher.events, pool_after
+    return outcome
+
+
+def _send(
+    scenario: Scenario,
+    recorder: Recorder,
+    server: LoopbackServer,
+    sink: EventSink | None,
+    timeout: float,
+    outcome: _Outcome,
+) -> None:
+    """Send the planned requests batch by batch; each batch's events are published at once."""
+    client = ClientProcess(server.host, server.port, timeout)
+    try:
+        threads = {threading.get_ident(): "client", server.loop_thread or 0: "event loop"}
+        publisher = Publisher(recorder, threads, sink)
+        for batch in batches(scenario.requests):
+            outcome.requests += client.send(recorder, batch)
+            for number, planned in batch:
+                if not recorder.wait_finished(number, timeout):
+                    outcome.warnings.append(
+                        f"Request {number} ({planned.method} {planned.path}) was still running "
+                        f"{timeout:g} s after it was sent: what it did after that is missing."
+                    )
+            publisher.flush()
+        outcome.pools_after = recorder.pools_left()
+        outcome.events = publisher.events
+    finally:
+        client.close()
 
 
 def resolve_key_moments(scenario: Scenario, events: list[Event]) -> list[KeyMoment]:

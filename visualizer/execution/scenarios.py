@@ -6,7 +6,7 @@ import ast
 import sys
 import types
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,6 +63,7 @@ class ScenarioDeclaration(BaseModel):
     questions: list[Question] = []
     gc: GcPause = "enabled"
     order: int = 1000  # where lists show it: the textbook's scenarios first
+    app: str | None = Field(default=None, description="the app's name, if there are several")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class Scenario:
     gc: GcPause = "enabled"  # "paused": the run holds Python's cyclic garbage collector off
     questions: tuple[Question, ...] = ()
     order: int = 1000
+    app: str | None = None  # the name of the ASGI app to serve; None: find the one there is
 
     @property
     def code(self) -> str:
@@ -148,6 +150,48 @@ def read_scenario(path: Path) -> Scenario:
         gc=declared.gc,
         questions=tuple(declared.questions),
         order=declared.order,
+        app=declared.app,
+    )
+
+
+def parse_request(spec: str) -> PlannedRequest:
+    """ "POST /items/?name=apple" as a planned request."""
+    method, _, path = spec.strip().partition(" ")
+    path = path.strip()
+    if not method.isalpha() or not path.startswith("/"):
+        raise ScenarioError(f"a request is METHOD /path, e.g. 'GET /items/', not {spec!r}")
+    return PlannedRequest(method.upper(), path)
+
+
+def read_program(path: Path, requests: list[str], app: str | None = None) -> Scenario:
+    """Any program file: a scenario (its SCENARIO literal, if any) with these requests."""
+    if not path.is_file():
+        raise ScenarioError(f"no such file: {path}")
+    planned = tuple(parse_request(spec) for spec in requests)
+    source = path.read_text(encoding="utf-8")
+    if "SCENARIO" in source:
+        try:
+            scenario = read_scenario(path)
+        except ScenarioError:
+            if not planned:
+                raise
+        else:
+            return replace(scenario, requests=planned or scenario.requests, app=app or scenario.app)
+    if not planned:
+        raise ScenarioError(
+            f"{path.name} declares no SCENARIO: say which requests to send, "
+            "e.g. --request 'GET /items/'"
+        )
+    return Scenario(
+        name=path.stem,
+        title=path.name,
+        summary=f"{path.name}, run with {len(planned)} request(s) given on the command line.",
+        requests=planned,
+        key_moments=(),
+        path=path.resolve(),
+        source=source,
+        code_lines=len(source.splitlines()),
+        app=app,
     )
 
 

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Literal
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -16,7 +17,13 @@ THREAD_NAME = "loopback-server"  # the CLI keeps this thread's error log out of 
 class LoopbackServer:
     """`with LoopbackServer(app) as server:` serves `app` at `server.url` until the block ends."""
 
-    def __init__(self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        lifespan: Literal["auto", "on", "off"] = "auto",
+    ) -> None:
         # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP;
         # without it a keep-alive response waits ~40 ms for a delayed ACK.
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -27,7 +34,7 @@ class LoopbackServer:
             app,
             log_config=None,
             log_level="warning",
-            lifespan="off",
+            lifespan=lifespan,  # as `uvicorn` runs an app: its startup is part of the program
             ws_per_message_deflate=False,
         )
         self._server = uvicorn.Server(config)

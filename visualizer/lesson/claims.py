@@ -53,10 +53,17 @@ def _thread(claim: ThreadClaim, events: Events, trace: Trace) -> bool:
     return event is not None and (event.thread == thread or event.thread.startswith(f"{thread} "))
 
 
+_IDENTITY = ("session", "transaction", "transaction_kind", "connection")
+
+
 def _detail(claim: DetailClaim, events: Events, trace: Trace) -> bool:
     kind, key, value = claim.detail
     event = first(events, kind)
-    return event is not None and key in event.detail and event.detail[key] == value
+    if event is None:
+        return False
+    if key in _IDENTITY:
+        return bool(getattr(event, key) == value)
+    return key in event.detail and event.detail[key] == value
 
 
 def _body(claim: BodyClaim, events: Events, trace: Trace) -> bool:

@@ -13,42 +13,98 @@ def _pool_count(event: RawEvent) -> str:
     return f" ({phrase})" if phrase else ""
 
 
-def narrate(event: RawEvent) -> str:
-    """One plain-English sentence saying what this event was."""
+# What close() really did, by the state the session was in when it was called.
+CLOSE_DID = {
+    DbState.CONNECTION.value: "rolled back the open transaction and returned its connection "
+    "to the pool",
+    DbState.TRANSACTION.value: "ended a transaction that never used a connection",
+    DbState.IDLE.value: "had nothing to do: no transaction, no connection",
+    DbState.CLOSED.value: "had nothing to do: the session was already closed",
+}
+
+
+def close_did(detail: dict[str, Any]) -> str:
+    return CLOSE_DID.get(str(detail.get("before")), "ran")
+
+
+def _savepoint(event: RawEvent) -> bool:
+    return event.phase in ("release", "rollback_to") or event.transaction_kind == "savepoint"
+
+
+def _session_event(event: RawEvent) -> str | None:
+    """The sentence for a session's own event; None for the others."""
     d = event.detail
     match event.kind:
-        case "request.start":
-            return f"The client's {d.get('method')} {d.get('path')} reaches the server."
         case "session.create":
-            return "get_db calls SessionLocal(): a new Session, no transaction, no connection."
+            where = d.get("created_in") or "The program"
+            return f"{where} creates a Session: no transaction, no connection yet."
         case "session.yield":
-            return "get_db yields db and pauses; FastAPI passes the session to the endpoint."
+            return (
+                f"{d.get('dependency', 'get_db')} yields the session and pauses; FastAPI "
+                "passes it to the endpoint."
+            )
         case "session.resume" if d.get("error"):
             return f"The endpoint raised {d['error']}; FastAPI throws it into get_db at the yield."
         case "session.resume":
             return "The endpoint has returned; get_db resumes after its yield."
         case "session.close":
-            return f"db.close() {d.get('did', 'ran')}."
+            return f"{d.get('method', 'close')}() {close_did(d)}."
+        case "after_transaction_create" if event.transaction_kind == "savepoint":
+            return "begin_nested(): a savepoint starts inside the transaction."
+        case "after_transaction_create" if event.transaction_kind == "inner":
+            return "The session opens an inner transaction of its own for this step (a flush)."
         case "after_transaction_create":
             return "The session starts a transaction object; still no connection."
+        case "after_transaction_end" if event.transaction_kind == "savepoint":
+            return "The savepoint's transaction object ends."
+        case "after_transaction_end" if event.transaction_kind == "inner":
+            return "The inner transaction ends; the session's transaction goes on."
+        case "after_transaction_end":
+            return "The session's transaction object ends."
+        case "after_begin" if event.transaction_kind == "savepoint":
+            return "The savepoint begins on the transaction's connection."
         case "after_begin":
             return "The transaction begins on its connection."
         case "do_orm_execute":
             return f"The session runs an ORM {d.get('statement', 'statement')}."
-        case "sql":
-            return f"SQL sent to the database: {d.get('sql', '')}"
         case "after_flush":
             return "Pending changes were flushed: the SQL ran, but nothing is permanent yet."
+        case "before_commit" if _savepoint(event):
+            return "The savepoint ends: pending changes are flushed first."
         case "before_commit":
             return "db.commit() starts: pending changes are flushed first."
+        case "after_commit" if _savepoint(event):
+            return (
+                "RELEASE SAVEPOINT: the savepoint's changes join the enclosing transaction; "
+                "nothing is permanent until it commits."
+            )
         case "after_commit":
             return "COMMIT succeeded: the changes are now permanent."
+        case "after_rollback" if _savepoint(event):
+            return (
+                "ROLLBACK TO SAVEPOINT: only the savepoint's changes are undone; the enclosing "
+                "transaction goes on."
+            )
         case "after_rollback":
             return "The transaction was rolled back: its changes are discarded."
+        case "after_soft_rollback" if _savepoint(event):
+            return "The savepoint's transaction object is reset after its rollback."
         case "after_soft_rollback":
             return "The session's transaction state was reset after a rollback."
-        case "after_transaction_end":
-            return "The session's transaction object ends."
+    return None
+
+
+def narrate(event: RawEvent) -> str:
+    """One plain-English sentence saying what this event was."""
+    said = _session_event(event)
+    if said is not None:
+        return said
+    d = event.detail
+    match event.kind:
+        case "request.start":
+            return f"The client's {d.get('method')} {d.get('path')} reaches the server."
+        case "sql":
+            return f"SQL sent to the database: {d.get('sql', '')}"
         case "pool.checkout":
             return "A connection is checked out of the pool" + _pool_count(event) + "."
         case "pool.reset" if d.get("by") == GARBAGE_COLLECTOR:

@@ -38,7 +38,11 @@ _FIXED_STEPS = {
     "client.headers": 7,
     "client.body": 7,
 }
-_PHASE_STEPS = {"commit": 5, "rollback": 5, "close": 6}
+# What the program had called when the event fired. A savepoint's RELEASE or ROLLBACK TO is
+# part of the endpoint's work (4), never the request's commit or rollback (5); what get_db
+# does before its yield is its setup (2).
+_PHASE_STEPS = {"commit": 5, "rollback": 5, "close": 6, "setup": 2, "release": 4, "rollback_to": 4}
+_SAVEPOINT_PHASES = frozenset({"release", "rollback_to"})
 
 
 def step_for(event: RawEvent) -> int | None:
@@ -47,7 +51,7 @@ def step_for(event: RawEvent) -> int | None:
         return None  # e.g. a connection freed by the garbage collector, outside any request
     if event.detail.get("by") == GARBAGE_COLLECTOR or event.kind == "request.error":
         return None  # neither is one of the seven steps: the explanations say what they are
-    if event.kind in _FIXED_STEPS:
+    if event.kind in _FIXED_STEPS and event.phase not in _SAVEPOINT_PHASES:
         return _FIXED_STEPS[event.kind]
     if event.phase in _PHASE_STEPS:
         return _PHASE_STEPS[event.phase]

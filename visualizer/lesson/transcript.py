@@ -8,6 +8,7 @@ from visualizer.contract.events import Event
 from visualizer.contract.trace import Trace
 from visualizer.lesson.gauge import in_use
 from visualizer.lesson.lanes import by_request, first, gap_ms
+from visualizer.lesson.narration import close_did
 
 
 def _ms(value: float) -> str:
@@ -57,7 +58,7 @@ def _sentence(event: Event, start: Event, first_checkout: bool) -> str | None:
     if kind == "client.body":
         return f"The client had the whole response at {_ms(event.t_ms)}."
     if kind == "session.close":
-        return f"db.close() finished at {_ms(event.t_ms)}: it {detail.get('did')}."
+        return f"db.close() finished at {_ms(event.t_ms)}: it {close_did(detail)}."
     return None
 
 
