@@ -63,7 +63,9 @@ class _Report:
 
     def resumed(self, error: BaseException | None) -> None:
         line, file = self._where()
-        detail = {"error": _error_name(error)} if error is not None else {}
+        detail = {"dependency": self.name}
+        if error is not None:
+            detail["error"] = _error_name(error)
         self.recorder.record(
             "session.resume", self.session, detail, line=line, file=file, walk=False
         )

@@ -183,8 +183,6 @@ class Recorder:
             if request == -1:
                 request = current_request.get()
             tag = self.session_tag(session, request) if session is not None else None
-            if request is None and tag is None:
-                return -1  # outside any request, only sessions are the program's story
             call = current_call.get()
             if line is None and call is not None and call.line is not None:
                 line, file = call.line, call.file

@@ -21,6 +21,7 @@ class Deviation(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     request: int
+    session: int | None = Field(default=None, description="the session it is about")
     kind: str = Field(description="which rule found it, e.g. response_before_close")
     type: DeviationType
     step: int = Field(ge=1, le=7, description="the textbook step it is about")

@@ -22,6 +22,19 @@ def first(lane: Sequence[Event], *kinds: str, after: int = 0) -> Event | None:
     return next((e for e in lane if e.kind in kinds and e.seq > after), None)
 
 
+def handed_out_by(story: Sequence[Event]) -> str | None:
+    """The yield dependency that handed this session to the endpoint, if one did."""
+    yielded = first(story, "session.yield")
+    return str(yielded.detail.get("dependency", "get_db")) if yielded else None
+
+
+def made_by(story: Sequence[Event]) -> str:
+    """Who made this session: the dependency that yielded it, else the code that created it."""
+    created = first(story, "session.create")
+    made = created.detail.get("created_in") if created else None
+    return handed_out_by(story) or str(made or "the program")
+
+
 def status_of(lane: Sequence[Event]) -> int | None:
     """The status the server sent for this request, if it sent one."""
     response = first(lane, "response.start")
@@ -31,6 +44,28 @@ def status_of(lane: Sequence[Event]) -> int | None:
 def is_client(event: Event) -> bool:
     """The client's own events: when its process got the answer races with the server."""
     return event.kind.startswith("client.")
+
+
+# What every session of a request shares: the request itself and its answer.
+HTTP_KINDS = frozenset(
+    {"request.start", "response.start", "response.end", "request.error"}
+    | {"client.headers", "client.body"}
+)
+
+
+def stories(lane: Sequence[Event]) -> list[tuple[int | None, list[Event]]]:
+    """A request's events told once per session: that session's own, and the request's.
+
+    A request with two sessions (a middleware's and get_db's, or an app's and an audit
+    database's) has two stories; events of no session (a raw connection) belong to none.
+    """
+    sessions = list(dict.fromkeys(e.session for e in lane if e.session is not None))
+    if not sessions:
+        return [(None, list(lane))]
+    return [
+        (session, [e for e in lane if e.session == session or e.kind in HTTP_KINDS])
+        for session in sessions
+    ]
 
 
 @dataclass(frozen=True, slots=True)

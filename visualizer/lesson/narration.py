@@ -44,9 +44,13 @@ def _session_event(event: RawEvent) -> str | None:
                 "passes it to the endpoint."
             )
         case "session.resume" if d.get("error"):
-            return f"The endpoint raised {d['error']}; FastAPI throws it into get_db at the yield."
+            return (
+                f"The endpoint raised {d['error']}; FastAPI throws it into "
+                f"{d.get('dependency', 'get_db')} at the yield."
+            )
         case "session.resume":
-            return "The endpoint has returned; get_db resumes after its yield."
+            dependency = d.get("dependency", "get_db")
+            return f"The endpoint has returned; {dependency} resumes after its yield."
         case "session.close":
             return f"{d.get('method', 'close')}() {close_did(d)}."
         case "after_transaction_create" if event.transaction_kind == "savepoint":

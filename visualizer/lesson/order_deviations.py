@@ -5,7 +5,7 @@ from __future__ import annotations
 from visualizer.contract.document import Deviation, DeviationType
 from visualizer.contract.events import DbState, Event
 from visualizer.lesson.gauge import in_use
-from visualizer.lesson.lanes import first, gap_ms, is_client
+from visualizer.lesson.lanes import first, gap_ms, handed_out_by, is_client
 
 ORDER = DeviationType.ORDER
 _USES = ("do_orm_execute", "after_transaction_create", "pool.checkout", "sql")
@@ -15,6 +15,8 @@ def response_before_close(request: int, lane: list[Event]) -> Deviation | None:
     response, close = first(lane, "response.start"), first(lane, "session.close")
     if response is None or close is None or close.seq < response.seq:
         return None
+    if handed_out_by(lane) is None:
+        return None  # not a yield dependency's session: FastAPI's teardown order is not why
     holding = (
         "still holding its connection"
         if close.detail.get("before") == DbState.CONNECTION.value
@@ -37,7 +39,8 @@ def response_before_close(request: int, lane: list[Event]) -> Deviation | None:
 
 def response_before_commit(request: int, lane: list[Event]) -> Deviation | None:
     response, commit = first(lane, "response.start"), first(lane, "before_commit")
-    if response is None or commit is None or commit.seq < response.seq:
+    dependency = handed_out_by(lane)
+    if response is None or commit is None or commit.seq < response.seq or dependency is None:
         return None
     status = response.detail.get("status")
     outcome = (
@@ -54,7 +57,7 @@ def response_before_commit(request: int, lane: list[Event]) -> Deviation | None:
         expected="5 commit, then 7 send the response",
         observed=f"5 the commit started {gap_ms(response, commit):.1f} ms after 7 the "
         f"response ({status}) was sent",
-        why="get_db commits after its yield, and that code runs after the response by "
+        why=f"{dependency} commits after its yield, and that code runs after the response by "
         f"default: {outcome}",
     )
 

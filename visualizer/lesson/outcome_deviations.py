@@ -6,7 +6,7 @@ import re
 
 from visualizer.contract.document import Deviation, DeviationType
 from visualizer.contract.events import Event
-from visualizer.lesson.lanes import first, status_of
+from visualizer.lesson.lanes import first, made_by, status_of
 
 OUTCOME = DeviationType.OUTCOME
 
@@ -43,8 +43,9 @@ def status_replaced(request: int, lane: list[Event]) -> Deviation | None:
         seq=(error or resume).seq,
         expected=f"7 the client gets the {raised} the endpoint raised",
         observed=f"7 the client got {status} instead of {raised}",
-        why=f"The endpoint raised {resume.detail['error']}; FastAPI threw it into get_db at the "
-        "yield, where an `except` caught it and did not raise it again. With the exception "
+        why=f"The endpoint raised {resume.detail['error']}; FastAPI threw it into "
+        f"{made_by(lane)} at the yield, where an `except` caught it and did not raise it again. "
+        "With the exception "
         f"swallowed there is no response to send. {because}",
     )
 
@@ -68,7 +69,8 @@ def commit_failed_after_response(request: int, lane: list[Event]) -> Deviation |
         expected="5 the commit succeeds, or the client is told that it failed",
         observed=f"5 the commit failed ({failure}) after 7 had already sent {status}",
         why=f"The client was told {status}, but its changes were rolled back and are not in the "
-        "table. By default get_db's code after `yield` runs once the response is out, so a "
+        f"table. By default {made_by(lane)}'s code after `yield` runs once the response is out, "
+        "so a "
         "failure there can no longer change it. Commit in the endpoint, or use "
         'Depends(get_db, scope="function"), so that a failed commit still becomes an error '
         "response.",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from visualizer.contract.document import Deviation, DeviationType
 from visualizer.contract.events import DbState, Event
-from visualizer.lesson.lanes import first
+from visualizer.lesson.lanes import first, handed_out_by, made_by
 
 SKIPPED = DeviationType.SKIPPED
 
@@ -15,14 +15,18 @@ def missing_close(request: int, lane: list[Event]) -> Deviation | None:
         return None
     resume = first(lane, "session.resume")
     error = resume.detail.get("error") if resume else None
-    why = (
-        f"{error} left get_db at its `yield`, and no `finally` around the yield called "
-        "db.close(). The session and its connection stay open until the garbage "
-        "collector frees them."
-        if error
-        else "get_db ended without calling db.close(): the session stays open until the "
-        "garbage collector frees it."
-    )
+    dependency = handed_out_by(lane)
+    if error and dependency:
+        why = (
+            f"{error} left {dependency} at its `yield`, and no `finally` around the yield "
+            "called db.close(). The session and its connection stay open until the garbage "
+            "collector frees them."
+        )
+    else:
+        why = (
+            f"{made_by(lane)} ended without calling close(): the session stays open until "
+            "the garbage collector frees it."
+        )
     return Deviation(
         request=request,
         kind="missing_close",
