@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from visualizer.capture.instrument import instrument
+
 from visualizer.capture.recorder import Recorder
 from visualizer.execution.scenarios import Registry, Scenario
 from visualizer.execution.server import LoopbackServer

@@ -65,12 +65,19 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "session.create",
+            "claim": {"db_at": ["session.create", "Session, no transaction"]},
             "request": 1,
             "text": "SessionLocal() now builds an AsyncSession. Like the sync one, it touches "
             "nothing yet: no transaction, no connection.",
         },
         {
             "at": "session.yield",
+            "claim": {
+                "all": [
+                    {"thread": ["session.create", "event loop"]},
+                    {"thread": ["sql", "event loop"]},
+                ]
+            },
             "request": 1,
             "text": "get_db and the endpoints are `async def`, so no worker thread is used: "
             "every step runs on the event loop's thread. While one request awaits the "
@@ -78,6 +85,7 @@ SCENARIO = {
         },
         {
             "at": "pool.checkout",
+            "claim": {"order": ["before_commit", "pool.checkout", "sql"]},
             "request": 1,
             "text": "`await db.commit()` flushes the INSERT, and that takes a connection from "
             "the async engine's pool. SQLAlchemy runs the ordinary Session inside a greenlet, "
@@ -85,6 +93,7 @@ SCENARIO = {
         },
         {
             "at": "after_commit",
+            "claim": {"count": ["sql", 1]},
             "request": 1,
             "text": "expire_on_commit=False keeps db_item's values after the commit, so the "
             "endpoint reads db_item.id with no new query. Async code cannot load an expired "
@@ -92,12 +101,25 @@ SCENARIO = {
         },
         {
             "at": "response.start",
+            "claim": {"order": ["response.start", "session.close"]},
             "request": 1,
             "text": "As with sync code, the default scope sends the response before get_db's "
             "finally runs `await db.close()`.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {
+                        "detail": [
+                            "session.close",
+                            "before",
+                            "Session in a transaction holding a connection",
+                        ]
+                    },
+                    {"thread": ["session.close", "event loop"]},
+                ]
+            },
             "request": 2,
             "text": "`await db.close()` rolls back the GET's read transaction and returns its "
             "connection to the pool, on the event loop's thread like every other step.",
@@ -125,6 +147,7 @@ SCENARIO = {
         },
         {
             "before": "response.start",
+            "premise": {"present": "after_commit"},
             "request": 1,
             "ask": "commit() is done. The endpoint now reads db_item.id and db_item.name for its "
             "answer. What happens next?",
@@ -146,6 +169,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"status": 200},
             "request": 1,
             "ask": "The 200 is out. get_db resumes and awaits db.close(). What does close() do?",
             "choices": [
@@ -170,6 +194,9 @@ SCENARIO = {
         },
         {
             "before": "response.start",
+            "premise": {
+                "db_at": ["response.start", "Session in a transaction holding a connection"]
+            },
             "request": 2,
             "ask": "The GET has read the items, and its session still holds a connection. What "
             "happens next?",

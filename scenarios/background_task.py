@@ -62,12 +62,19 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "response.start",
+            "claim": {"all": [{"status": 200}, {"order": ["response.start", "sql"]}]},
             "request": 1,
             "text": "The 200 is sent first. The background task has not run yet: tasks run "
             "after the response.",
         },
         {
             "at": "sql",
+            "claim": {
+                "all": [
+                    {"order": ["response.end", "sql", "session.close"]},
+                    {"db_at": ["sql", "Session in a transaction holding a connection"]},
+                ]
+            },
             "request": 1,
             "text": "The task's query runs after the response, and the session is still open: "
             "with the default scope, FastAPI runs get_db's finally only after the background "
@@ -75,24 +82,39 @@ SCENARIO = {
         },
         {
             "at": "session.close",
+            "claim": {
+                "detail": [
+                    "session.close",
+                    "before",
+                    "Session in a transaction holding a connection",
+                ]
+            },
             "request": 1,
             "text": "Now get_db closes the session. close() rolls back the task's read "
             "transaction and returns its connection.",
         },
         {
             "at": "session.close",
+            "claim": {"order": ["session.close", "response.start", "do_orm_execute"]},
             "request": 2,
             "text": 'With scope="function", get_db closes the session as soon as the endpoint '
             "returns, before the response and before the task.",
         },
         {
             "at": "do_orm_execute",
+            "claim": {
+                "all": [
+                    {"db_at": ["do_orm_execute", "Closed session"]},
+                    {"absent": "request.error"},
+                ]
+            },
             "request": 2,
             "text": "The task queries the closed session. There is no error: a closed Session "
             "simply begins a new transaction when it is used again.",
         },
         {
             "at": "pool.checkout",
+            "claim": {"all": [{"count": ["session.close", 1]}, {"pool_after": 1}]},
             "request": 2,
             "text": "It checks out a connection, and nothing will close this session again. "
             "The connection stays checked out until the garbage collector frees the session. "
@@ -151,6 +173,7 @@ SCENARIO = {
         },
         {
             "before": "do_orm_execute",
+            "premise": {"order": ["session.close", "do_orm_execute"]},
             "request": 2,
             "ask": "The task now queries the session that get_db already closed. What happens?",
             "choices": [
@@ -174,6 +197,12 @@ SCENARIO = {
         },
         {
             "before": "sql",
+            "premise": {
+                "all": [
+                    {"order": ["session.close", "pool.checkout", "sql"]},
+                    {"count": ["session.close", 1]},
+                ]
+            },
             "request": 2,
             "ask": "The task's query has its connection, and the task will end without closing "
             "the session. When the run ends, how many connections are still checked out?",

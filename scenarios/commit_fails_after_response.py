@@ -58,30 +58,51 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "after_transaction_create",
+            "claim": {"order": ["after_transaction_create", "response.start", "sql"]},
             "request": 2,
             "text": "db.add() only puts the pear in the session. No SQL runs yet, so nothing "
             "can fail yet: the endpoint returns normally.",
         },
         {
             "at": "response.start",
+            "claim": {
+                "all": [
+                    {"status": 200},
+                    {"order": ["response.start", "before_commit"]},
+                    {"body": '{"name":"pear","price":-1}'},
+                ]
+            },
             "request": 2,
             "text": "The client gets 200 and a body saying the pear was created. get_db has "
             "not committed anything yet.",
         },
         {
             "at": "sql",
+            "claim": {
+                "all": [
+                    {"order": ["response.start", "before_commit", "sql", "request.error"]},
+                    {"absent": "after_commit"},
+                ]
+            },
             "request": 2,
             "text": "Now, after the response, commit() sends the INSERT, and the database "
             "refuses it: CHECK constraint failed.",
         },
         {
             "at": "request.error",
+            "claim": {
+                "all": [
+                    {"detail": ["request.error", "error", "IntegrityError"]},
+                    {"order": ["response.end", "request.error"]},
+                ]
+            },
             "request": 2,
             "text": "The IntegrityError reaches the server only as a log line. The response "
             "is already gone, so the client will never hear of it.",
         },
         {
             "at": "client.body",
+            "claim": {"body": '["apple"]'},
             "request": 3,
             "text": "The client's own view: the list holds only the apple. The pear it was "
             "told about is not in the table.",
@@ -108,6 +129,13 @@ SCENARIO = {
         },
         {
             "before": "sql",
+            "premise": {
+                "all": [
+                    {"status": 200},
+                    {"order": ["response.start", "sql"]},
+                    {"absent": "after_commit"},
+                ]
+            },
             "request": 2,
             "ask": "The client already has its 200. Now commit() sends the INSERT, and the "
             "database refuses it. What becomes of that error?",

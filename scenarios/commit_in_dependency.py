@@ -55,30 +55,46 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "response.start",
+            "claim": {"all": [{"status": 200}, {"order": ["response.start", "before_commit"]}]},
             "request": 1,
             "text": "The 200 is sent before get_db's db.commit() has even started: the code "
             "after yield runs once the response is out.",
         },
         {
             "at": "after_commit",
+            "claim": {"order": ["response.start", "after_commit"]},
             "request": 1,
             "text": "The commit happens after the client already has its answer. Had it "
             "failed, the client would never know.",
         },
         {
             "at": "session.resume",
+            "claim": {
+                "all": [
+                    {"detail": ["session.resume", "error", "HTTPException(400)"]},
+                    {"absent": "before_commit"},
+                    {"present": "after_rollback"},
+                ]
+            },
             "request": 2,
             "text": "The HTTPException is thrown into get_db at the yield: db.commit() is "
             "skipped and the except block runs.",
         },
         {
             "at": "after_rollback",
+            "claim": {"order": ["after_flush", "after_rollback", "pool.checkin"]},
             "request": 2,
             "text": "db.rollback() undoes the INSERT that flush() had sent, and returns the "
             "connection.",
         },
         {
             "at": "response.start",
+            "claim": {
+                "all": [
+                    {"status": 400},
+                    {"order": ["after_rollback", "session.close", "response.start"]},
+                ]
+            },
             "request": 2,
             "text": "On the error path everything (rollback, close) happens before the 400 "
             "is sent.",
@@ -87,6 +103,7 @@ SCENARIO = {
     "questions": [
         {
             "before": "response.start",
+            "premise": {"order": ["after_flush", "response.start"]},
             "request": 1,
             "ask": "The endpoint returned. Its INSERT was flushed, and get_db commits after the "
             "yield. What happens next?",
@@ -112,6 +129,12 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {
+                "all": [
+                    {"detail": ["session.resume", "error", "HTTPException(400)"]},
+                    {"order": ["after_flush", "session.resume"]},
+                ]
+            },
             "request": 2,
             "ask": "This price is negative, so the endpoint raises HTTPException(400) after its "
             "flush. When does the client get the 400?",
@@ -135,6 +158,7 @@ SCENARIO = {
         },
         {
             "before": "after_rollback",
+            "premise": {"detail": ["session.resume", "error", "HTTPException(400)"]},
             "request": 2,
             "ask": "The exception has reached get_db at the yield. What happens to the INSERT "
             "that flush() already sent?",

@@ -57,30 +57,39 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "request.start",
-            "request": 1,
+            "claim": {"pool_peak": 3},
             "text": "The client sends all three requests at once, on three connections. The "
             "server starts them without waiting for one another.",
         },
         {
             "at": "session.create",
+            "claim": {"count": ["session.create", 1]},
             "request": 2,
             "text": "get_db runs once per request: every request gets a Session of its own, "
             "and no request ever sees another one's db.",
         },
         {
             "at": "pool.checkout",
+            "claim": {"count": ["pool.checkout", 1]},
             "request": 3,
             "text": "Each session checks out its own connection. They all come from the same "
             "pool: watch its gauge count the connections of every request in use at once.",
         },
         {
             "at": "response.start",
+            "claim": {"thread": ["sql", "worker thread"]},
             "request": 1,
             "text": "The endpoints are plain `def` functions, so FastAPI runs each in a worker "
             "thread. While one sleeps, holding its connection, the others go on.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {"order": ["session.resume", "pool.checkin", "session.close"]},
+                    {"pool_after": 0},
+                ]
+            },
             "request": 2,
             "text": "Each close() returns its own connection. When the last request is done "
             "the pool has them all back.",
@@ -89,6 +98,7 @@ SCENARIO = {
     "questions": [
         {
             "before": "session.create",
+            "premise": {"count": ["request.start", 3]},
             "ask": "Three GET requests arrive at the same moment. How many Sessions will get_db "
             "create?",
             "choices": [
@@ -104,6 +114,7 @@ SCENARIO = {
         },
         {
             "before": "pool.checkout",
+            "premise": {"count": ["do_orm_execute", 3]},
             "ask": "Each request runs one query. How many times is a connection checked out of "
             "the pool in all?",
             "choices": [

@@ -46,26 +46,42 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "session.create",
+            "claim": {"db_at": ["session.create", "Session, no transaction"]},
             "text": "SessionLocal() builds a Session object and nothing else: no transaction, "
             "no connection. The database has not been touched yet.",
         },
         {
             "at": "pool.checkout",
+            "claim": {"order": ["session.create", "before_commit", "pool.checkout"]},
             "text": "The first SQL is what takes a connection from the pool: here the INSERT "
             "that commit() flushes, not SessionLocal().",
         },
         {
             "at": "after_commit",
+            "claim": {"order": ["after_commit", "pool.checkin"]},
             "text": "COMMIT makes the row permanent and gives the connection back to the pool "
             "at once.",
         },
         {
             "at": "response.start",
+            "claim": {"order": ["response.start", "session.close"]},
             "text": "The response goes out before get_db's finally runs: by default FastAPI "
             "closes the session after the client has its answer.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {"count": ["pool.checkout", 2]},
+                    {
+                        "detail": [
+                            "session.close",
+                            "before",
+                            "Session in a transaction holding a connection",
+                        ]
+                    },
+                ]
+            },
             "text": "refresh() had opened a second transaction to read the new id; close() "
             "rolls it back and returns that connection.",
         },
@@ -102,6 +118,7 @@ SCENARIO = {
         },
         {
             "before": "do_orm_execute",
+            "premise": {"order": ["after_commit", "pool.checkin", "do_orm_execute"]},
             "ask": "commit() has saved the row and given its connection back to the pool. Now "
             "db.refresh(db_item) runs. What does it do?",
             "choices": [
@@ -127,6 +144,7 @@ SCENARIO = {
         },
         {
             "before": "response.start",
+            "premise": {"status": 200},
             "ask": "The endpoint has returned the new item. What happens next?",
             "choices": [
                 {
@@ -150,6 +168,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"all": [{"status": 200}, {"order": ["response.start", "session.resume"]}]},
             "ask": "The client has its 200. get_db now resumes after the yield and calls "
             "db.close(). What will close() do?",
             "choices": [

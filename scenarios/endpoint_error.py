@@ -45,20 +45,40 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "sql",
+            "claim": {"all": [{"present": "after_flush"}, {"absent": "after_commit"}]},
             "text": "flush() sends the INSERT now. The row exists inside this transaction "
             "only: nothing is committed.",
         },
         {
             "at": "session.resume",
+            "claim": {
+                "all": [
+                    {"detail": ["session.resume", "error", "RuntimeError"]},
+                    {"present": "session.close"},
+                ]
+            },
             "text": "The RuntimeError is thrown into get_db at the yield; finally still runs.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {"absent": "after_commit"},
+                    {
+                        "detail": [
+                            "session.close",
+                            "before",
+                            "Session in a transaction holding a connection",
+                        ]
+                    },
+                ]
+            },
             "text": "There was no commit, so close() rolls the transaction back: the INSERT "
             "is undone and the connection goes back to the pool.",
         },
         {
             "at": "response.start",
+            "claim": {"all": [{"status": 500}, {"order": ["session.close", "response.start"]}]},
             "text": "The 500 is sent after the session closed: on an error FastAPI runs the "
             "teardown first.",
         },
@@ -88,6 +108,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"detail": ["session.resume", "error", "RuntimeError"]},
             "ask": "The endpoint now raises RuntimeError. What happens to the session?",
             "choices": [
                 {
@@ -110,6 +131,7 @@ SCENARIO = {
         },
         {
             "before": "pool.reset",
+            "premise": {"all": [{"present": "after_flush"}, {"absent": "after_commit"}]},
             "ask": "close() runs on a session whose transaction holds the flushed INSERT. What "
             "happens to that row?",
             "choices": [

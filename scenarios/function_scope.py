@@ -52,35 +52,43 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "session.resume",
+            "claim": {"order": ["session.resume", "response.start"]},
             "request": 1,
             "text": 'With scope="function", get_db resumes as soon as the endpoint returns, '
             "before FastAPI sends anything to the client.",
         },
         {
             "at": "after_commit",
+            "claim": {"order": ["after_commit", "response.start"]},
             "request": 1,
             "text": "The commit runs while the client is still waiting for its answer.",
         },
         {
             "at": "session.close",
+            "claim": {"order": ["after_commit", "session.close", "response.start"]},
             "request": 1,
             "text": "The session is closed in finally, still before the response: steps 5 and "
             "6 come before step 7, as the textbook says.",
         },
         {
             "at": "response.start",
+            "claim": {"all": [{"status": 200}, {"order": ["session.close", "response.start"]}]},
             "request": 1,
             "text": "Only now is the 200 sent. With the default scope it would have gone out "
             "before the commit.",
         },
         {
             "at": "after_rollback",
+            "claim": {
+                "all": [{"order": ["before_commit", "after_rollback"]}, {"absent": "after_commit"}]
+            },
             "request": 2,
             "text": "The database refuses the negative price when commit() sends the INSERT: "
             "the transaction is rolled back, and get_db's except block runs.",
         },
         {
             "at": "response.start",
+            "claim": {"status": 500},
             "request": 2,
             "text": "Because the teardown ran first, the failed commit becomes a 500: the "
             "client is not told that the pear was saved. Compare commit_fails_after_response.",
@@ -114,6 +122,7 @@ SCENARIO = {
         },
         {
             "before": "after_rollback",
+            "premise": {"all": [{"order": ["before_commit", "sql"]}, {"absent": "after_commit"}]},
             "request": 2,
             "ask": "commit() sent the pear's INSERT with price -1, and the database refused it. "
             "Which status will the client get?",
@@ -135,6 +144,7 @@ SCENARIO = {
         },
         {
             "before": "request.error",
+            "premise": {"status": 500},
             "request": 2,
             "ask": "The 500 is out. Which error does the server log for it?",
             "choices": [

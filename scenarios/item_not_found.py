@@ -45,20 +45,40 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "sql",
+            "claim": {"all": [{"present": "sql"}, {"status": 404}]},
             "text": "The lookup runs and finds nothing: first() returns None.",
         },
         {
             "at": "session.resume",
+            "claim": {
+                "all": [
+                    {"detail": ["session.resume", "error", "HTTPException(404)"]},
+                    {"present": "session.close"},
+                ]
+            },
             "text": "The HTTPException does not just leave the endpoint: FastAPI throws it "
             "into get_db at the yield, so the finally block runs.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {
+                        "detail": [
+                            "session.close",
+                            "before",
+                            "Session in a transaction holding a connection",
+                        ]
+                    },
+                    {"order": ["session.close", "response.start"]},
+                ]
+            },
             "text": "close() rolls back the read transaction and returns the connection "
             "before the 404 is sent: on errors FastAPI tears down first.",
         },
         {
             "at": "response.start",
+            "claim": {"all": [{"status": 404}, {"order": ["session.close", "response.start"]}]},
             "text": "Only now does the client get its 404: here the textbook order 6 then 7 "
             "is what really happens.",
         },
@@ -66,6 +86,7 @@ SCENARIO = {
     "questions": [
         {
             "before": "session.resume",
+            "premise": {"detail": ["session.resume", "error", "HTTPException(404)"]},
             "ask": "The endpoint found no item and raises HTTPException(404). What happens next?",
             "choices": [
                 {
@@ -89,6 +110,9 @@ SCENARIO = {
         },
         {
             "before": "pool.reset",
+            "premise": {
+                "db_at": ["session.resume", "Session in a transaction holding a connection"]
+            },
             "ask": "get_db's finally calls db.close(), and the query's read transaction is still "
             "open. What does close() do?",
             "choices": [

@@ -44,16 +44,30 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "pool.checkout",
+            "claim": {"order": ["pool.checkout", "sql"]},
             "text": "The query checks a connection out of the pool, as usual.",
         },
         {
             "at": "session.resume",
+            "claim": {
+                "all": [
+                    {"detail": ["session.resume", "error", "HTTPException(404)"]},
+                    {"absent": "session.close"},
+                ]
+            },
             "text": "The HTTPException is thrown into get_db at the yield. With no "
             "try/finally around the yield, it leaves get_db right there: the db.close() "
             "line is skipped.",
         },
         {
             "at": "response.start",
+            "claim": {
+                "all": [
+                    {"status": 404},
+                    {"db_at": ["response.start", "Session in a transaction holding a connection"]},
+                    {"pool_after": 1},
+                ]
+            },
             "text": "The client gets an ordinary 404, and nothing looks wrong, but the "
             "session still holds its connection. Only Python's garbage collector would ever "
             "free it, at some later moment; this run pauses the collector so that the leak "
@@ -79,6 +93,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"detail": ["session.resume", "error", "HTTPException(404)"]},
             "ask": "The endpoint raises HTTPException(404), and FastAPI throws it into get_db at "
             "the yield. What happens to the db.close() line?",
             "choices": [

@@ -52,6 +52,7 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "request.start",
+            "claim": {"gc": "paused"},
             "request": 1,
             "text": 'For this run the visualizer pauses Python\'s garbage collector ("gc": '
             '"paused" in this scenario), so that every run shows the same thing. With the '
@@ -60,12 +61,25 @@ SCENARIO = {
         },
         {
             "at": "pool.checkout",
+            "claim": {
+                "all": [
+                    {"pool_at": ["pool.checkout", 1]},
+                    {"absent": "session.close"},
+                    {"absent": "pool.checkin"},
+                ]
+            },
             "request": 1,
             "text": "The query takes one of the pool's two connections. Nothing will give it "
             "back: get_db has no db.close().",
         },
         {
             "at": "response.start",
+            "claim": {
+                "all": [
+                    {"status": 200},
+                    {"db_at": ["response.start", "Session in a transaction holding a connection"]},
+                ]
+            },
             "request": 1,
             "text": "The 200 goes out and get_db ends, but the session still holds its "
             "connection. A Session and its transaction refer to each other, so the session "
@@ -74,12 +88,19 @@ SCENARIO = {
         },
         {
             "at": "pool.checkout",
+            "claim": {
+                "all": [
+                    {"pool_at": ["pool.checkout", 2]},
+                    {"detail": ["pool.checkout", "connection", 2]},
+                ]
+            },
             "request": 2,
             "text": "The second request takes the second connection: the pool is now full "
             "(2 of 2 in use).",
         },
         {
             "at": "session.resume",
+            "claim": {"detail": ["session.resume", "error", "TimeoutError"]},
             "request": 3,
             "text": "The third request's query waits one second (pool_timeout) for a free "
             "connection, then SQLAlchemy raises TimeoutError: QueuePool limit of size 2 "
@@ -87,12 +108,14 @@ SCENARIO = {
         },
         {
             "at": "response.start",
+            "claim": {"status": 500},
             "request": 3,
             "text": "The client gets 500 Internal Server Error. The pool stays full, so every "
             "request that needs the database fails the same way.",
         },
         {
             "at": "request.start",
+            "claim": {"absent": "session.close"},
             "request": 4,
             "text": "The fix: close the session in finally (`try: yield db finally: "
             "db.close()`). close() gives the connection back to the pool at the end of "
@@ -102,6 +125,7 @@ SCENARIO = {
     "questions": [
         {
             "before": "response.start",
+            "premise": {"all": [{"absent": "session.close"}, {"status": 200}]},
             "request": 1,
             "ask": "get_db never closes its session. The first request's 200 is about to go out. "
             "What becomes of its connection?",
@@ -122,6 +146,7 @@ SCENARIO = {
         },
         {
             "before": "pool.checkout",
+            "premise": {"pool_at": ["session.create", 1]},
             "request": 2,
             "ask": "The second request's query needs a connection. The first request still holds "
             "one of the pool's two. What happens?",
@@ -145,6 +170,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"pool_at": ["session.create", 2]},
             "request": 3,
             "ask": "Both connections are held by sessions nobody closed. The third request's "
             "query asks the pool for one. What happens?",

@@ -46,21 +46,41 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "pool.checkout",
+            "claim": {"order": ["do_orm_execute", "pool.checkout", "sql"]},
             "text": "The query is the first SQL, so this is when the session takes a "
             "connection from the pool.",
         },
         {
             "at": "after_begin",
+            "claim": {"db_at": ["after_begin", "Session in a transaction holding a connection"]},
             "text": "Even a read runs inside a transaction: SQLAlchemy begins one implicitly "
             "on the connection.",
         },
         {
             "at": "response.start",
+            "claim": {
+                "all": [
+                    {"db_at": ["response.start", "Session in a transaction holding a connection"]},
+                    {"order": ["response.start", "session.close"]},
+                ]
+            },
             "text": "The list goes out while the session still holds its connection: close() "
             "has not run yet.",
         },
         {
             "at": "session.close",
+            "claim": {
+                "all": [
+                    {"absent": "before_commit"},
+                    {
+                        "detail": [
+                            "session.close",
+                            "before",
+                            "Session in a transaction holding a connection",
+                        ]
+                    },
+                ]
+            },
             "text": "No commit() was needed for a read. close() rolls back the read "
             "transaction and returns the connection.",
         },
@@ -86,6 +106,7 @@ SCENARIO = {
         },
         {
             "before": "do_orm_execute",
+            "premise": {"order": ["session.yield", "do_orm_execute", "after_transaction_create"]},
             "ask": "The endpoint runs db.query(Item).all(), the first time it uses db. What "
             "happens to the session?",
             "choices": [
@@ -110,6 +131,7 @@ SCENARIO = {
         },
         {
             "before": "response.start",
+            "premise": {"status": 200},
             "ask": "The list is ready to go out. Where is the session's connection when the "
             "client gets its 200?",
             "choices": [
@@ -134,6 +156,7 @@ SCENARIO = {
         },
         {
             "before": "session.resume",
+            "premise": {"absent": "before_commit"},
             "ask": "The endpoint never called commit(). What will db.close() do with the open "
             "read transaction?",
             "choices": [

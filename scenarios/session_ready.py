@@ -32,15 +32,18 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "session.create",
+            "claim": {"db_at": ["session.create", "Session, no transaction"]},
             "text": "A Session is created, but creating one opens no connection and starts "
             "no transaction.",
         },
         {
             "at": "response.start",
+            "claim": {"all": [{"absent": "sql"}, {"absent": "pool.checkout"}]},
             "text": "The endpoint never used db: no SQL ran and the pool was never touched.",
         },
         {
             "at": "session.close",
+            "claim": {"detail": ["session.close", "before", "Session, no transaction"]},
             "text": "close() had nothing to do: there was no transaction to end and no "
             "connection to give back.",
         },
@@ -72,6 +75,7 @@ SCENARIO = {
         },
         {
             "before": "response.start",
+            "premise": {"absent": "do_orm_execute"},
             "ask": "The endpoint returns its message without using db. What happens next?",
             "choices": [
                 {
@@ -95,6 +99,7 @@ SCENARIO = {
         },
         {
             "before": "session.close",
+            "premise": {"absent": "sql"},
             "ask": "get_db's finally calls db.close() on a session that never ran any SQL. What "
             "does close() do?",
             "choices": [

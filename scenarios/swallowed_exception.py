@@ -47,21 +47,25 @@ SCENARIO = {
     "key_moments": [
         {
             "at": "session.resume",
+            "claim": {"detail": ["session.resume", "error", "HTTPException(404)"]},
             "text": "The endpoint found no item and raised HTTPException(404). FastAPI throws "
             "it into get_db at the yield, where `except Exception` catches it.",
         },
         {
             "at": "after_rollback",
+            "claim": {"all": [{"order": ["session.resume", "after_rollback"]}, {"status": 500}]},
             "text": "db.rollback() runs, and then get_db simply ends: without `raise`, the "
             "404 is gone.",
         },
         {
             "at": "response.start",
+            "claim": {"status": 500},
             "text": "FastAPI has no response to send, so the client gets 500 Internal Server "
             "Error instead of 404 Not Found.",
         },
         {
             "at": "request.error",
+            "claim": {"detail": ["request.error", "error", "FastAPIError"]},
             "text": 'FastAPI explains it in its own error: "Response not awaited", a '
             "dependency with yield caught an exception and did not raise it again. Add "
             "`raise` after db.rollback() to get the 404 back.",
@@ -70,6 +74,7 @@ SCENARIO = {
     "questions": [
         {
             "before": "session.resume",
+            "premise": {"detail": ["session.resume", "error", "HTTPException(404)"]},
             "ask": "The endpoint raises HTTPException(404), and get_db's `except Exception` will "
             "catch it. Which status will the client get?",
             "choices": [
@@ -89,6 +94,7 @@ SCENARIO = {
         },
         {
             "before": "session.close",
+            "premise": {"order": ["after_rollback", "session.close"]},
             "ask": "db.rollback() has run. Now finally calls db.close(). What does close() do?",
             "choices": [
                 {
@@ -111,6 +117,7 @@ SCENARIO = {
         },
         {
             "before": "request.error",
+            "premise": {"status": 500},
             "ask": "The client got a 500. Which error does the server log?",
             "choices": [
                 {

@@ -76,3 +76,12 @@ def test_the_api_is_documented(site: str) -> None:
     assert {"steps_observed", "deviations"} <= set(components["RunDocument"]["properties"])
     claims = str(components["Choice"]["properties"]["claim"])
     assert "OrderClaim" in claims and "DbAtClaim" in claims
+
+
+def test_a_trace_that_lost_events_says_so_on_its_page(site: str) -> None:
+    original = finished_run(site, "session_ready")
+    assert "This trace is incomplete" not in httpx.get(f"{site}/runs/{original['id']}").text
+    lost = {**original, "warnings": ["Request 1 was still running 15 s after it was sent."]}
+    imported = httpx.post(f"{site}/api/runs/import", json=lost).json()
+    page = httpx.get(f"{site}{imported['url']}").text
+    assert "This trace is incomplete" in page and "still running 15 s" in page

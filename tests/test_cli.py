@@ -108,3 +108,61 @@ def test_run_all_prints_one_line_per_scenario_with_progress(registry: Registry) 
     assert f"[{len(registry)}/{len(registry)}] running" in result.stderr
     create = next(line for line in lines if line.startswith("create_item"))
     assert "steps 12345476" in create and "response_before_close" in create
+
+
+PROGRAM = """
+from fastapi import Depends, FastAPI
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session, sessionmaker
+
+engine = create_engine("sqlite:///{database}")
+Local = sessionmaker(bind=engine)
+api = FastAPI()
+
+
+def db():
+    s = Local()
+    try:
+        yield s
+    finally:
+        s.close()
+
+
+@api.get("/answer")
+def answer(s: Session = Depends(db)):
+    return s.execute(text("SELECT 41 + 1")).scalar()
+"""
+
+
+def test_any_program_file_runs_with_requests_given_as_options(tmp_path: Path) -> None:
+    program = tmp_path / "myapp.py"
+    program.write_text(PROGRAM.format(database=tmp_path / "own.db"))
+    result = _cli("run", str(program), "--request", "GET /answer", "--json")
+    assert result.returncode == 0, result.stderr
+    trace = json.loads(result.stdout)
+    assert [(r["path"], r["status"], r["body"]) for r in trace["requests"]] == [
+        ("/answer", 200, "42")
+    ]
+    assert trace["file"] == "myapp.py"
+    created = next(e for e in trace["events"] if e["kind"] == "session.create")
+    assert created["detail"]["created_in"] == "db" and created["file"] == "myapp.py"
+    table = _cli("run", str(program), "--request", "GET /answer").stdout
+    assert "s = Local()" in table and "yield s" in table and "s.close()" in table
+
+
+def test_a_program_file_that_cannot_run_says_why_in_one_line(tmp_path: Path) -> None:
+    program = tmp_path / "myapp.py"
+    program.write_text(PROGRAM.format(database=tmp_path / "own.db"))
+    no_requests = _cli("run", str(program))
+    assert no_requests.returncode == 2 and "--request 'GET /items/'" in no_requests.stderr
+    bad_request = _cli("run", str(program), "--request", "answer please")
+    assert bad_request.returncode == 2 and "METHOD /path" in bad_request.stderr
+    broken = tmp_path / "broken.py"
+    broken.write_text("import os\nvalue = 1 / 0\n")
+    crashed = _cli("run", str(broken), "--request", "GET /")
+    assert crashed.returncode == 2
+    assert crashed.stderr.strip() == (
+        "session-visualizer: broken.py, line 2: ZeroDivisionError: division by zero"
+    )
+    missing = _cli("run", str(tmp_path / "nope.py"), "--request", "GET /")
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -11,7 +11,7 @@ from tests.helpers import claim
 from visualizer.contract.events import Event, PoolStatus
 from visualizer.contract.trace import Question, Trace, TraceRequest
 from visualizer.execution.scenarios import Registry
-from visualizer.lesson.claims import holds
+from visualizer.lesson.claims import check, holds
 from visualizer.lesson.questions import judge, stop_cursor, true_choices
 from visualizer.locations import SCENARIO_DIR
 
@@ -29,6 +29,9 @@ def test_each_right_answer_is_what_the_events_prove(name: str, traced: Traced) -
     trace = traced(name)
     for index, question in enumerate(trace.questions):
         where = f"{name} question {index + 1} ({question.ask!r})"
+        if question.premise is not None:
+            holds, instead = check(question.premise, trace, question.request)
+            assert holds, f"{where}: its wording takes for granted what did not happen: {instead}"
         assert stop_cursor(question, trace) is not None, f"{where}: its event never happened"
         proven = true_choices(question, trace)
         assert len(proven) == 1, f"{where}: the events make choices {proven} true, not one"

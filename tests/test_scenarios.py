@@ -9,6 +9,7 @@ import pytest
 
 from visualizer.contract.trace import Trace
 from visualizer.execution.scenarios import Registry, ScenarioError, read_scenario
+from visualizer.lesson.moments import checked_moments
 from visualizer.locations import SCENARIO_DIR
 
 NAMES = sorted(p.stem for p in SCENARIO_DIR.glob("[!_]*.py"))
@@ -29,6 +30,10 @@ def test_every_scenario_runs_and_its_key_moments_happen(
     assert trace.hook_errors == {} and trace.dropped_events == 0
     unresolved = [m.at for m in trace.key_moments if m.seq is None]
     assert unresolved == [], f"key moments that match no event: {unresolved}"
+    # What each moment asserts is what this run did.
+    for checked in checked_moments(trace):
+        assert checked.holds, f"{name}: {checked.moment.text!r} is not so: {checked.instead}"
+    assert len(checked_moments(trace)) == len(trace.key_moments)
     # Every scenario event points at a line of the code that is shown.
     shown = trace.code.count("\n")
     lines = [e.line for e in trace.events if e.line is not None]

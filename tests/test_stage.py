@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.helpers import seq_of
+from tests.helpers import claim, seq_of
+from visualizer.cli.terminal import render_trace
 from visualizer.contract.trace import Trace
 from visualizer.web.stage import stage_context
 
@@ -48,8 +49,10 @@ def test_step_nodes_follow_the_focused_request(traced: Traced) -> None:
 def test_the_pool_gauge_and_the_timing_sentence(traced: Traced) -> None:
     trace = traced("create_item")
     context = stage_context(trace, seq_of(trace, "after_begin"))
-    assert context["pool_slots"] == ["used", "free", "free", "free", "free"]
-    timing = stage_context(trace, len(trace.events))["timings"][1]
+    (pool,) = context["gauges"]
+    assert pool.slots == ["used", "free", "free", "free", "free"]
+    assert pool.text == "1 of 5 checked out" and pool.name == "Pool"
+    timing = stage_context(trace, len(trace.events))["timings"][1, 1]
     assert timing.closed_ms is not None and timing.client_ms is not None
     assert "before the session closed" in timing.sentence or "closed" in timing.sentence
 
@@ -67,3 +70,32 @@ def test_changes_are_marked_only_where_something_changed(traced: Traced) -> None
     checkout = seq_of(trace, "pool.checkout")
     assert {"pool", "row"} <= stage_context(trace, checkout)["changed"]
     assert "db" in stage_context(trace, seq_of(trace, "session.close"))["changed"]
+
+
+def test_a_moment_this_run_did_not_bear_out_is_flagged_not_told(traced: Traced) -> None:
+    trace = traced("create_item")
+    index, moment = next(
+        (i, m) for i, m in enumerate(trace.key_moments) if m.at == "response.start"
+    )
+    textbook_order = claim({"order": ["session.close", "response.start"]})
+    moments = list(trace.key_moments)
+    moments[index] = moment.model_copy(update={"claim": textbook_order})
+    other = trace.model_copy(update={"key_moments": moments})
+    assert moment.seq is not None
+
+    (now,) = stage_context(other, moment.seq)["moments_now"]
+    assert not now.holds
+    assert now.instead.startswith("the order was response.start (#")
+    (honest,) = stage_context(trace, moment.seq)["moments_now"]
+    assert honest.holds and honest.instead == ""
+
+    told = render_trace(other)
+    assert f"#{moment.seq} ! NOT IN THIS RUN: {moment.text[:30]}" in told
+    assert "This run did otherwise: the order was response.start" in " ".join(told.split())
+
+
+def test_a_trace_that_lost_events_says_so_in_the_terminal(traced: Traced) -> None:
+    trace = traced("read_items")
+    lost = trace.model_copy(update={"warnings": ["Request 1 was still running 15 s after."]})
+    assert "This trace is incomplete" in render_trace(lost)
+    assert "This trace is incomplete" not in render_trace(trace)

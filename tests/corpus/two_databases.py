@@ -51,9 +51,7 @@ def get_audit_db():
 
 
 @app.post("/orders/")
-def place_order(
-    item: str, db: Session = Depends(get_db), audit: Session = Depends(get_audit_db)
-):
+def place_order(item: str, db: Session = Depends(get_db), audit: Session = Depends(get_audit_db)):
     db.add(Order(item=item))
     db.commit()
     audit.add(AuditEntry(what=f"order {item}"))

@@ -12,12 +12,20 @@ import sys
 import threading
 import webbrowser
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 
 import uvicorn
 
 from visualizer.cli.terminal import render_list, render_summary_line, render_trace
-from visualizer.execution.runner import run_scenario
-from visualizer.execution.scenarios import Registry, ScenarioError
+from visualizer.execution.runner import ProgramError, run_scenario
+from visualizer.execution.scenarios import (
+    Registry,
+    Scenario,
+    ScenarioError,
+    parse_request,
+    read_program,
+)
 from visualizer.execution.server import THREAD_NAME
 from visualizer.lesson.document import document_json
 from visualizer.web.settings import Settings, SettingsError
@@ -36,10 +44,23 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("list", help="list the scenarios")
-    run = commands.add_parser("run", help="run a scenario and show what really happened")
-    run.add_argument("name", nargs="?", help="a scenario name (see `list`)")
+    run = commands.add_parser(
+        "run", help="run a scenario, or any program file, and show what really happened"
+    )
+    run.add_argument(
+        "name", nargs="?", help="a scenario name (see `list`), or a program file: PATH.py"
+    )
     run.add_argument("--json", action="store_true", help="print the trace as one JSON object")
     run.add_argument("--all", action="store_true", help="run every scenario, one line each")
+    run.add_argument(
+        "--request",
+        action="append",
+        default=[],
+        metavar='"METHOD /path"',
+        help='a request to send, e.g. "POST /items/?name=apple" (repeat it for more); '
+        "replaces the program's own SCENARIO requests",
+    )
+    run.add_argument("--app", help="the program's app, by name, if it defines several")
     return parser
 
 
@@ -154,13 +175,24 @@ def _main(argv: Sequence[str] | None) -> int:
         print("session-visualizer: name a scenario, or use --all", file=sys.stderr)
         return 2
     try:
-        scenario = registry.get(args.name)
-    except ScenarioError as error:
+        scenario = _chosen(registry, args.name, args.request, args.app)
+        trace = run_scenario(scenario)
+    except (ScenarioError, ProgramError) as error:
         print(f"session-visualizer: {error}", file=sys.stderr)
         return 2
-    trace = run_scenario(scenario)
     print(json.dumps(document_json(trace)) if args.json else render_trace(trace))
     return 0
+
+
+def _chosen(registry: Registry, name: str, requests: list[str], app: str | None) -> Scenario:
+    """A scenario by name, or a program file (a path, or a name ending in .py)."""
+    if name.endswith(".py") or Path(name).is_file():
+        return read_program(Path(name), requests, app)
+    scenario = registry.get(name)
+    if requests or app:
+        planned = tuple(parse_request(spec) for spec in requests) or scenario.requests
+        scenario = replace(scenario, requests=planned, app=app or scenario.app)
+    return scenario
 
 
 if __name__ == "__main__":

@@ -9,9 +9,11 @@ from visualizer.contract.trace import Trace
 from visualizer.execution.scenarios import Registry
 from visualizer.lesson.comparison import compare
 from visualizer.lesson.deviations import find_deviations
-from visualizer.lesson.lanes import TimeAxis, by_request, stretches
+from visualizer.lesson.lanes import TimeAxis, by_request, stories, stretches
+from visualizer.lesson.moments import checked_moments
 from visualizer.lesson.reducer import final_tracker, frame_at
 from visualizer.lesson.transcript import transcript
+from visualizer.web.stage import label
 
 WIDTH = 100
 
@@ -41,6 +43,7 @@ def render_trace(trace: Trace) -> str:
     deviations = find_deviations(trace.events)
     frame = frame_at(trace, len(trace.events), deviations)
     several = len(frame.lanes) > 1
+    sessions = frame.sessions > 1
     versions = trace.versions
     out = [
         f"{trace.title}: {trace.summary}",
@@ -57,6 +60,7 @@ def render_trace(trace: Trace) -> str:
         "#",
         "t (ms)",
         *(["Req"] if several else []),
+        *(["Ses"] if sessions else []),
         "Step",
         "Action",
         "Session state",
@@ -67,6 +71,7 @@ def render_trace(trace: Trace) -> str:
             str(r.seq),
             f"{r.t_ms:.2f}",
             *([str(r.request or "")] if several else []),
+            *([str(r.session or "")] if sessions else []),
             str(r.step or "-"),
             r.action,
             r.state,
@@ -74,26 +79,30 @@ def render_trace(trace: Trace) -> str:
         ]
         for r in frame.rows
     ]
-    limits = [5, 9, *([4] if several else []), 4, 40, 46, 46]
+    limits = [5, 9, *([4] if several else []), *([4] if sessions else []), 4, 40, 46, 46]
     out += ["", "Execution table (observed order)", _table(headers, rows, limits)]
 
     for lane in frame.lanes:
-        title = f" (request {lane.request})" if several else ""
+        title = f" ({label(lane, frame).lower()})" if several else ""
         steps = " -> ".join(map(str, lane.visited))
         out += ["", f"Variable tracker: db{title}", f"  steps: {steps}"]
         out += [f"  {label:<14} {value}" for label, value in final_tracker(lane)]
 
     out += ["", *render_lanes(trace)]
-    moments = [m for m in trace.key_moments if m.seq is not None]
+    moments = checked_moments(trace)
     if moments:
         out += ["", "Key moments"]
-        for m in moments:
-            out.append(_wrap(f"#{m.seq} {m.text}", "  "))
+        for checked in moments:
+            if checked.holds:
+                out.append(_wrap(f"#{checked.seq} {checked.moment.text}", "  "))
+            else:
+                said = f"NOT IN THIS RUN: {checked.moment.text} This run did otherwise: "
+                out.append(_wrap(f"#{checked.seq} ! {said}{checked.instead}.", "  "))
     out += ["", "Textbook against reality"]
-    for request in trace.requests:
+    for lane in frame.lanes:
         if several:
-            out.append(f"  request {request.id}")
-        for row in compare(trace, request.id, deviations):
+            out.append(f"  {label(lane, frame).lower()}")
+        for row in compare(trace, lane.request, deviations, lane.session):
             seen = ", ".join(f"{v.ordinal} at {v.t_ms:.2f} ms" for v in row.visits) or "never"
             mark = "!" if row.differences else " "
             out.append(f" {mark} {row.step.number}. {row.step.title:<32} {seen}")
@@ -101,6 +110,7 @@ def render_trace(trace: Trace) -> str:
         out.append("  The observed order is the textbook's 1 to 7.")
     for d in deviations:
         where = f"request {d.request}, " if several else ""
+        where += f"session {d.session}, " if sessions and d.session else ""
         out.append(f"  [{where}#{d.seq}] expected: {d.expected}")
         out.append(f"   observed: {d.observed}")
         out.append(_wrap("why: " + d.why))
@@ -111,6 +121,9 @@ def render_trace(trace: Trace) -> str:
     pool = trace.pool_after
     if pool.checked_out:
         out += ["", f"After the run {pool.checked_out} connection(s) were still checked out."]
+    if trace.warnings:
+        out += ["", "This trace is incomplete:"]
+        out += [_wrap(warning, "  ") for warning in trace.warnings]
     if trace.hook_errors:
         out += ["", "Instrumentation errors (the requests went on):"]
         out += [f"  {count} x {what}" for what, count in trace.hook_errors.items()]
@@ -124,15 +137,21 @@ def render_lanes(trace: Trace) -> list[str]:
     """Each request on one shared time axis; a digit marks where a step began."""
     axis = TimeAxis.of(trace.events)
     lines = [f"Lanes (one time axis, 0 to {axis.span_ms:.1f} ms; a digit marks where a step began)"]
-    lanes = by_request(trace.events)
-    for request in trace.requests:
+    frame = frame_at(trace, len(trace.events))
+    lanes = {
+        (request, session): story
+        for request, events in by_request(trace.events).items()
+        for session, story in stories(events)
+    }
+    for lane in frame.lanes:
         bar = [" "] * (LANE_WIDTH + 1)
-        for stretch in stretches(lanes.get(request.id, [])):
+        for stretch in stretches(lanes.get(lane.key, [])):
             at = axis.column(stretch.start_ms, LANE_WIDTH)
             while at < LANE_WIDTH and bar[at] != " ":
                 at += 1  # steps closer than a column apart sit side by side
             bar[min(at, LANE_WIDTH)] = str(stretch.step)
-        lines.append(f"  request {request.id:<3}|{''.join(bar)}|")
+        name = f"request {lane.request}" + (f"/{lane.session}" if frame.sessions > 1 else "")
+        lines.append(f"  {name:<11}|{''.join(bar)}|")
     return lines
 
 

@@ -6,7 +6,7 @@ Questions' choices carry them, and so do key moments; the lesson layer checks th
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
@@ -91,6 +91,34 @@ class BodyClaim(_Claim):
     body: str
 
 
+class PoolAtClaim(_Claim):
+    """At the first event of this kind, this many connections were checked out of its pool."""
+
+    name = "pool_at"
+    pool_at: tuple[EventKind, Annotated[int, Field(ge=0)]]
+
+
+class PoolPeakClaim(_Claim):
+    """At its busiest, this many connections were checked out of a pool at once."""
+
+    name = "pool_peak"
+    pool_peak: int = Field(ge=0)
+
+
+class GcClaim(_Claim):
+    """Python's cyclic garbage collector was in this mode for the run."""
+
+    name = "gc"
+    gc: Literal["enabled", "paused", "disabled"]
+
+
+class AllClaim(_Claim):
+    """Every one of these claims holds."""
+
+    name = "all"
+    all: list[Claim] = Field(min_length=2)
+
+
 CLAIM_TYPES: tuple[type[_Claim], ...] = (
     OrderClaim,
     PresentClaim,
@@ -102,6 +130,10 @@ CLAIM_TYPES: tuple[type[_Claim], ...] = (
     ThreadClaim,
     DetailClaim,
     BodyClaim,
+    PoolAtClaim,
+    PoolPeakClaim,
+    GcClaim,
+    AllClaim,
 )
 CLAIM_NAMES = tuple(kind.name for kind in CLAIM_TYPES)
 
@@ -125,10 +157,16 @@ Claim = Annotated[
     | Annotated[PoolAfterClaim, Tag("pool_after")]
     | Annotated[ThreadClaim, Tag("thread")]
     | Annotated[DetailClaim, Tag("detail")]
-    | Annotated[BodyClaim, Tag("body")],
+    | Annotated[BodyClaim, Tag("body")]
+    | Annotated[PoolAtClaim, Tag("pool_at")]
+    | Annotated[PoolPeakClaim, Tag("pool_peak")]
+    | Annotated[GcClaim, Tag("gc")]
+    | Annotated[AllClaim, Tag("all")],
     Discriminator(
         _claim_name,
         custom_error_type="unknown_claim",
         custom_error_message="a claim is an object with one key, one of: " + ", ".join(CLAIM_NAMES),
     ),
 ]
+
+AllClaim.model_rebuild()

@@ -84,6 +84,7 @@ class Trace(BaseModel):
     title: str
     summary: str = ""
     code: str = Field(default="", description="the program's code, as shown and as run")
+    file: str | None = Field(default=None, description="the name of the file `code` is")
     versions: dict[str, str] = Field(description="python, fastapi, sqlalchemy ... as installed")
     requests: list[TraceRequest]
     events: list[Event]

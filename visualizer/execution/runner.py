@@ -7,6 +7,7 @@ import platform
 import sys
 import tempfile
 import threading
+import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,10 @@ from visualizer.execution.scenarios import Scenario
 from visualizer.execution.server import LoopbackServer
 
 RecorderFactory = Callable[[ProgramFiles], Recorder]
+
+
+class ProgramError(RuntimeError):
+    """The program could not be started: it failed on import, or has no app to serve."""
 
 
 @functools.cache  # read from package metadata once: they cannot change under a running process
@@ -82,6 +87,7 @@ def run_scenario(
         title=scenario.title,
         summary=scenario.summary,
         code=scenario.code,
+        file=scenario.path.name,
         versions=installed_versions(),
         requests=outcome.requests,
         events=outcome.events,
@@ -121,14 +127,27 @@ def _run(
             # Importing the program defines it (and may seed its tables): nothing is recorded
             # until it runs. Its lifespan and its requests run under the ASGI wrapper, which
             # puts the recorder in charge.
-            namespace = scenario.load(database_url, module_name)
-            app = RequestObserver(find_app(namespace, scenario.app), recorder)
+            try:
+                namespace = scenario.load(database_url, module_name)
+                app = RequestObserver(find_app(namespace, scenario.app), recorder)
+            except Exception as error:
+                raise ProgramError(_failed_to_start(scenario, error)) from error
             with LoopbackServer(app) as server:
                 _send(scenario, recorder, server, sink, timeout, outcome)
         finally:
             sandbox.dispose(namespace, recorder)
             sys.modules.pop(module_name, None)
     return outcome
+
+
+def _failed_to_start(scenario: Scenario, error: Exception) -> str:
+    """Where in the program it failed, and why, in one line."""
+    where = scenario.path.name
+    for frame in traceback.extract_tb(error.__traceback__)[::-1]:
+        if frame.filename == str(scenario.path):
+            where = f"{scenario.path.name}, line {frame.lineno}"
+            break
+    return f"{where}: {type(error).__name__}: {error}"
 
 
 def _send(

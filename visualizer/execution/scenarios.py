@@ -8,9 +8,17 @@ import types
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
 from visualizer.contract.trace import KeyMoment, Question
 from visualizer.contract.validation import explain
@@ -64,6 +72,15 @@ class ScenarioDeclaration(BaseModel):
     gc: GcPause = "enabled"
     order: int = 1000  # where lists show it: the textbook's scenarios first
     app: str | None = Field(default=None, description="the app's name, if there are several")
+
+    @model_validator(mode="after")
+    def _moments_say_what_they_claim(self) -> Self:
+        # A key moment asserts something about the run: it must say what, so that a run
+        # where it is not so is caught instead of narrated.
+        for index, moment in enumerate(self.key_moments):
+            if moment.claim is None:
+                raise ValueError(f"key_moments[{index}] ({moment.at}) has no claim")
+        return self
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from visualizer.contract.document import Deviation
 from visualizer.contract.trace import Trace
 from visualizer.lesson.deviations import find_deviations
-from visualizer.lesson.lanes import by_request, stretches
+from visualizer.lesson.lanes import by_request, stories, stretches
 from visualizer.lesson.textbook import STEPS, Step
 
 
@@ -37,16 +37,21 @@ class StepComparison:
 
 
 def compare(
-    trace: Trace, request: int, deviations: list[Deviation] | None = None
+    trace: Trace,
+    request: int,
+    deviations: list[Deviation] | None = None,
+    session: int | None = None,
 ) -> list[StepComparison]:
-    """One row per textbook step for one request."""
+    """One row per textbook step for one request (for one of its sessions, if named)."""
     lane = by_request(trace.events).get(request, [])
+    if session is not None:
+        lane = dict(stories(lane)).get(session, [])
     visits: dict[int, list[Visit]] = {}
     for position, stretch in enumerate(stretches(lane), start=1):
         visits.setdefault(stretch.step, []).append(Visit(position, stretch.start_ms, stretch.db))
     if deviations is None:
         deviations = find_deviations(trace.events)
-    mine = [d for d in deviations if d.request == request]
+    mine = [d for d in deviations if d.request == request and session in (None, d.session)]
     return [
         StepComparison(
             step,

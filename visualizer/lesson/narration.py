@@ -141,19 +141,25 @@ def narrate(event: RawEvent) -> str:
     return event.kind
 
 
+# Events whose Action is best told by the program's own line that ran, when it is known.
+CODE_ACTIONS = frozenset({"session.create", "session.yield", "before_commit", "session.close"})
+
+
 def action_and_result(kind: str, detail: dict[str, Any]) -> tuple[str, str]:
     """The execution table's Action and Result columns for one event."""
+    dependency = detail.get("dependency", "get_db")
     match kind:
         case "request.start":
             return f"{detail.get('method')} {detail.get('path')} arrives", "Request handling starts"
         case "session.create":
-            return "db = SessionLocal()", "Session object created; no connection yet"
+            where = f" in {detail['created_in']}" if detail.get("created_in") else ""
+            return f"A Session is made{where}", "Session object created; no connection yet"
         case "session.yield":
-            return "yield db", "The endpoint receives db"
+            return f"{dependency} yields the session", "The endpoint receives db"
         case "session.resume":
             if error := detail.get("error"):
-                return f"get_db resumes with {error}", "Exception thrown in at the yield"
-            return "get_db resumes after yield", "Endpoint finished normally"
+                return f"{dependency} resumes with {error}", "Exception thrown in at the yield"
+            return f"{dependency} resumes after yield", "Endpoint finished normally"
         case "sql":
             return str(detail.get("sql", ""))[:60], "Statement sent on the connection"
         case "pool.checkout":
@@ -171,7 +177,8 @@ def action_and_result(kind: str, detail: dict[str, Any]) -> tuple[str, str]:
         case "after_rollback":
             return "ROLLBACK", "Changes discarded"
         case "session.close":
-            return "db.close()", _CLOSE_RESULT.get(detail.get("before", ""), "Session closed")
+            method = detail.get("method", "close")
+            return f"{method}()", _CLOSE_RESULT.get(detail.get("before", ""), "Session closed")
         case "response.start":
             return f"Send {detail.get('status')} and headers", "The client can read the status"
         case "client.body":

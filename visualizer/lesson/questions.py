@@ -22,7 +22,11 @@ def true_choices(question: Question, trace: Trace) -> list[int]:
 
 
 def stop_cursor(question: Question, trace: Trace) -> int | None:
-    """The cursor the player stops at: just before the event the question is about."""
+    """The cursor the player stops at: just before the event the question is about. None when
+    the event never happened, or when the question's wording takes for granted something
+    this run did not do: then it is not asked."""
+    if question.premise is not None and not holds(question.premise, trace, question.request):
+        return None
     for position, event in enumerate(trace.events):
         if event.kind == question.before and question.request in (None, event.request):
             return position

@@ -9,8 +9,8 @@ from visualizer.contract.document import Deviation
 from visualizer.contract.events import DbState, Event, PoolStatus
 from visualizer.contract.trace import KeyMoment, Trace, TraceRequest
 from visualizer.lesson.deviations import find_deviations
-from visualizer.lesson.lanes import by_request, first, is_client, stretches
-from visualizer.lesson.narration import TABLE_KINDS, action_and_result
+from visualizer.lesson.lanes import by_request, first, made_by, stories, stretches
+from visualizer.lesson.narration import CODE_ACTIONS, TABLE_KINDS, action_and_result
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,7 @@ class Row:
 
     seq: int
     request: int | None
+    session: int | None
     step: int | None
     action: str
     state: str
@@ -30,9 +31,12 @@ class Row:
 
 @dataclass(frozen=True, slots=True)
 class Lane:
-    """One request so far: its step, its own `db` variable and that variable's history."""
+    """One session's story in one request so far (a request with no session has one lane):
+    its step, its own `db` variable and that variable's history."""
 
     request: int
+    session: int | None
+    made_by: str | None  # the dependency that yielded the session, or the code that made it
     method: str
     path: str
     step: int | None
@@ -44,23 +48,33 @@ class Lane:
     client_ms: float | None  # client had the whole body
     closed_ms: float | None  # db.close() returned
 
+    @property
+    def key(self) -> tuple[int, int | None]:
+        return self.request, self.session
+
     @classmethod
-    def of(cls, request: TraceRequest, lane: Sequence[Event]) -> Lane:
+    def of(cls, request: TraceRequest, session: int | None, lane: Sequence[Event]) -> Lane:
         done = stretches(lane)
-        server = [e for e in lane if not is_client(e)]
+        # `db` is this session's own: a response shows the state of the request's main
+        # session, which in a request with two sessions is not this one.
+        db, after = DbState.NONE.value, []
+        for stretch in done:
+            for event in stretch.events:
+                if session is None or event.session == session:
+                    db = event.db
+            after.append((f"after step {stretch.step}", db))
         sent, body = first(lane, "response.start"), first(lane, "client.body")
         close = next((e for e in reversed(lane) if e.kind == "session.close"), None)
         return cls(
             request=request.id,
+            session=session,
+            made_by=made_by(lane) if session is not None else None,
             method=request.method,
             path=request.path,
             step=done[-1].step if done else None,
             visited=tuple(s.step for s in done),
-            db=server[-1].db if server else DbState.NONE.value,
-            tracker=(
-                ("start", DbState.NONE.value),
-                *((f"after step {s.step}", s.db) for s in done[:-1]),
-            ),
+            db=db,
+            tracker=(("start", DbState.NONE.value), *after[:-1]),
             status=sent.detail.get("status") if sent else None,
             sent_ms=sent.t_ms if sent else None,
             client_ms=body.t_ms if body else None,
@@ -92,15 +106,34 @@ class Frame:
     def line(self) -> int | None:
         return self.event.line if self.event else None
 
-    def lane(self, request: int) -> Lane | None:
-        return next((lane for lane in self.lanes if lane.request == request), None)
+    pools: tuple[PoolStatus, ...] = ()  # each pool's latest gauge, by pool number
+
+    def lane(self, request: int, session: int | None = None) -> Lane | None:
+        """The lane of this session in this request; of the request's first session if the
+        event belongs to none (a request's start or its response)."""
+        mine = [lane for lane in self.lanes if lane.request == request]
+        return next((lane for lane in mine if lane.session == session), None) or next(
+            iter(mine), None
+        )
+
+    @property
+    def sessions(self) -> int:
+        """The most sessions any one request has: above 1, lanes are told apart by session."""
+        per_request: dict[int, int] = {}
+        for lane in self.lanes:
+            if lane.session is not None:
+                per_request[lane.request] = per_request.get(lane.request, 0) + 1
+        return max(per_request.values(), default=0)
 
 
-def _row(event: Event) -> Row:
+def _row(event: Event, code: dict[int, str], file: str | None) -> Row:
     action, result = action_and_result(event.kind, event.detail)
+    if event.kind in CODE_ACTIONS and event.file == file and event.line in code:
+        action = code[event.line]  # the program's own line says it best: it is what ran
     return Row(
         event.seq,
         event.request,
+        event.session,
         event.step,
         action,
         event.db,
@@ -109,6 +142,12 @@ def _row(event: Event) -> Row:
         event.thread,
         event.line,
     )
+
+
+def program_lines(trace: Trace) -> dict[int, str]:
+    """The program's lines by number (those of `trace.file`); a trace without code has none."""
+    lines = trace.code.splitlines()
+    return {number: text.strip() for number, text in enumerate(lines, start=1) if text.strip()}
 
 
 def frame_at(trace: Trace, cursor: int, deviations: list[Deviation] | None = None) -> Frame:
@@ -120,15 +159,25 @@ def frame_at(trace: Trace, cursor: int, deviations: list[Deviation] | None = Non
     for number in lanes.keys() - requests.keys():  # a request nobody planned (e.g. live)
         requests[number] = TraceRequest(id=number, method="?", path="?", status=None)
     pool = next((e.pool for e in reversed(shown) if e.pool.size is not None), PoolStatus())
+    code = program_lines(trace)
     last_seq = shown[-1].seq if shown else 0
     if deviations is None:
         deviations = find_deviations(trace.events)
+    pools: dict[int, PoolStatus] = {}
+    for event in shown:
+        if event.pool.number is not None and event.pool.size is not None:
+            pools[event.pool.number] = event.pool
     return Frame(
         cursor=cursor,
         total=len(trace.events),
         event=shown[-1] if shown else None,
-        lanes=tuple(Lane.of(r, lanes.get(number, [])) for number, r in requests.items()),
-        rows=tuple(_row(e) for e in shown if e.kind in TABLE_KINDS),
+        lanes=tuple(
+            Lane.of(r, session, story)
+            for number, r in requests.items()
+            for session, story in stories(lanes.get(number, []))
+        ),
+        pools=tuple(pools[number] for number in sorted(pools)),
+        rows=tuple(_row(e, code, trace.file) for e in shown if e.kind in TABLE_KINDS),
         sql=tuple(e for e in shown if e.kind == "sql"),
         pool=pool,
         key_moments=tuple(m for m in trace.key_moments if m.seq is not None and m.seq <= last_seq),

@@ -35,9 +35,10 @@ def _sentence(event: Event, start: Event, first_checkout: bool) -> str | None:
     """The sentence a milestone event gets in the transcript; None for the others."""
     kind, detail = event.kind, event.detail
     if kind == "session.create":
+        who = detail.get("created_in") or "the program"
         return (
-            f"{_ms(gap_ms(start, event))} later get_db created a session{_line(event)} "
-            f"{_on(event.thread)}, with no transaction and no connection."
+            f"{_ms(gap_ms(start, event))} later {who} created session {event.session}"
+            f"{_line(event)} {_on(event.thread)}, with no transaction and no connection."
         )
     if kind == "pool.checkout" and first_checkout:
         return (

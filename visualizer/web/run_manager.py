@@ -35,6 +35,7 @@ class LiveRun:
             title=self.scenario.title,
             summary=self.scenario.summary,
             code=self.scenario.code,
+            file=self.scenario.path.name,
             versions=installed_versions(),
             requests=[
                 TraceRequest(id=n, method=r.method, path=r.path, status=None) for n, r in planned

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from visualizer.contract.document import Deviation, DeviationType
-from visualizer.contract.events import DbState
+from visualizer.contract.events import DbState, Event
 from visualizer.contract.trace import Trace
 from visualizer.lesson import gauge
 from visualizer.lesson.deviations import find_deviations
-from visualizer.lesson.lanes import TimeAxis, by_request, stretches
+from visualizer.lesson.lanes import TimeAxis, by_request, stories, stretches
+from visualizer.lesson.moments import checked_moments
 from visualizer.lesson.reducer import Frame, Lane, frame_at
 from visualizer.lesson.textbook import STEPS, Step
 
@@ -73,12 +74,44 @@ def _now_percent(axis: TimeAxis, frame: Frame) -> float:
 
 
 def _focus(frame: Frame) -> Lane | None:
-    """The lane of the current event, or the first lane before anything happened."""
+    """The lane of the current event's session, or the first lane before anything happened."""
     if frame.event is not None and frame.event.request is not None:
-        lane = frame.lane(frame.event.request)
+        lane = frame.lane(frame.event.request, frame.event.session)
         if lane is not None:
             return lane
     return frame.lanes[0] if frame.lanes else None
+
+
+LaneKey = tuple[int, int | None]
+
+
+def label(lane: Lane, frame: Frame) -> str:
+    """ "Request 2", or with several sessions in the run, "Request 2 · session 3 (get_db)"."""
+    said = f"Request {lane.request}"
+    if frame.sessions > 1 and lane.session is not None:
+        said += f" · session {lane.session}" + (f" ({lane.made_by})" if lane.made_by else "")
+    return said
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    """One pool, drawn: its slots and its caption."""
+
+    name: str
+    slots: list[str]
+    text: str
+
+
+def _gauges(frame: Frame) -> list[Gauge]:
+    pools = frame.pools or (frame.pool,)
+    return [
+        Gauge(
+            pool.database or "Pool" if len(pools) > 1 else "Pool",
+            gauge.slots(pool),
+            gauge.checked_out(pool),
+        )
+        for pool in pools
+    ]
 
 
 def _out_of_order(visited: tuple[int, ...]) -> set[int]:
@@ -95,24 +128,29 @@ class Segment:
     width: float
 
 
-def _timeline(axis: TimeAxis, frame: Frame, trace: Trace) -> dict[int, list[Segment]]:
-    """Each request's steps so far on one time axis shared by all requests.
+def _timeline(axis: TimeAxis, frame: Frame, trace: Trace) -> dict[LaneKey, list[Segment]]:
+    """Each lane's steps so far on one time axis shared by all of them.
 
-    A stretch lasts until the next one of its request begins, or to its own last event.
+    A stretch lasts until the next one of its lane begins, or to its own last event.
     """
-    lanes: dict[int, list[Segment]] = {}
-    for request, lane in by_request(trace.events[: frame.cursor]).items():
-        done = stretches(lane)
-        ends = [s.start_ms for s in done[1:]] + [done[-1].end_ms] if done else []
-        lanes[request] = [
-            Segment(
-                s.step,
-                axis.percent(s.start_ms),
-                max(axis.percent(end - s.start_ms), 0.6),
-            )
-            for s, end in zip(done, ends, strict=True)
-        ]
+    lanes: dict[LaneKey, list[Segment]] = {}
+    for request, events in by_request(trace.events[: frame.cursor]).items():
+        for session, story in stories(events):
+            lanes[request, session] = _segments(axis, story)
     return lanes
+
+
+def _segments(axis: TimeAxis, story: list[Event]) -> list[Segment]:
+    done = stretches(story)
+    ends = [s.start_ms for s in done[1:]] + [done[-1].end_ms] if done else []
+    return [
+        Segment(
+            s.step,
+            axis.percent(s.start_ms),
+            max(axis.percent(end - s.start_ms), 0.6),
+        )
+        for s, end in zip(done, ends, strict=True)
+    ]
 
 
 def _changes(trace: Trace, frame: Frame, deviations: list[Deviation] | None) -> set[str]:
@@ -122,7 +160,7 @@ def _changes(trace: Trace, frame: Frame, deviations: list[Deviation] | None) -> 
     before = frame_at(trace, frame.cursor - 1, deviations)
     changed = set()
     focus, earlier = _focus(frame), _focus(before)
-    if focus and earlier and (focus.request != earlier.request or focus.db != earlier.db):
+    if focus and earlier and (focus.key != earlier.key or focus.db != earlier.db):
         changed.add("db")
     if before.pool.size is not None and frame.pool.checked_out != before.pool.checked_out:
         changed.add("pool")  # a checkout or checkin, not the gauge's first appearance
@@ -148,7 +186,10 @@ def stage_context(
     for d in frame.deviations:
         if d.type != DeviationType.ORDER:
             notes.setdefault(d.kind, (d, []))[1].append(d.request)
-    moments_now = [m for m in frame.key_moments if event is not None and m.seq == event.seq]
+    # A moment whose claim this run did not bear out is shown flagged, never as true.
+    checked = {c.seq: c for c in checked_moments(trace)}
+    moments = [checked[m.seq] for m in frame.key_moments if m.seq in checked]
+    moments_now = [c for c in moments if event is not None and c.seq == event.seq]
     return {
         "changed": _changes(trace, frame, deviations),
         "timeline": _timeline(axis, frame, trace),
@@ -162,10 +203,12 @@ def stage_context(
         "several": len(frame.lanes) > 1,
         "callouts": callouts,
         "notes": list(notes.values()),
+        "moments": moments,
         "moments_now": moments_now,
         "code_lines": list(enumerate(trace.code.splitlines(), start=1)),
         "db_symbols": DB_SYMBOLS,
-        "timings": {lane.request: _timing(lane) for lane in frame.lanes},
-        "pool_slots": gauge.slots(frame.pool),
-        "pool_text": gauge.checked_out(frame.pool),
+        "timings": {lane.key: _timing(lane) for lane in frame.lanes},
+        "labels": {lane.key: label(lane, frame) for lane in frame.lanes},
+        "sessions": frame.sessions,
+        "gauges": _gauges(frame),
     }
