@@ -78,7 +78,7 @@ def test_outside_a_run_nothing_is_recorded(engine) -> None:  # type: ignore[no-u
     with Session(engine) as session:  # no run in charge: the visualizer's own kind of work
         session.execute(text("SELECT 1"))
         session.commit()
-    assert recorder.events == [] and current_run.get() is None
+    assert not recorder.events and current_run.get() is None
     token, request = current_run.set(recorder), current_request.set(7)
     try:
         with Session(engine) as session:
@@ -86,7 +86,7 @@ def test_outside_a_run_nothing_is_recorded(engine) -> None:  # type: ignore[no-u
     finally:
         current_request.reset(request)
         current_run.reset(token)
-    recorded = [raw.kind for raw in recorder.taken()]
+    recorded = [raw.kind for raw in recorder.drain()]
     assert recorded[0] == "session.create" and recorded[-1] == "session.close"
     assert "sql" in recorded and "pool.checkout" in recorded
 
@@ -120,7 +120,7 @@ def test_a_connection_the_collector_frees_belongs_to_the_request_that_took_it(
             current_run.reset(token)
         if was_enabled:
             gc.enable()
-    checkin = next(e for e in recorder.taken() if e.kind == "pool.checkin")
+    checkin = next(e for e in recorder.drain() if e.kind == "pool.checkin")
     assert checkin.request == 1 and checkin.session == 1 and checkin.connection == 1
     assert checkin.detail == {"by": GARBAGE_COLLECTOR}
     assert step_for(checkin) is None

@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 import weakref
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from sqlalchemy.pool import Pool
 from visualizer.capture.lines import ProgramFiles
 from visualizer.contract.events import DbState, PoolStatus, RawEvent, TransactionKind
 
+_NO_POOL = PoolStatus()
 current_run: ContextVar[Recorder | None] = ContextVar("visualizer_run", default=None)
 # Which request the running code serves. Contextvars reach worker threads, tasks and
 # SQLAlchemy's greenlets, so a sync dependency's setup, endpoint and teardown stay together.
@@ -81,7 +82,7 @@ class ConnectionTag:
     request: int | None = None
     session: weakref.ref[Session] | None = None
     session_number: int | None = None
-    checkout: int = -1  # index of its checkout event, given its session once known
+    checkout: list[Any] | None = None  # its checkout event, given its session once known
 
 
 def _gauge_reader(pool: Pool) -> Callable[[], tuple[int, int, int]] | None:
@@ -101,7 +102,8 @@ class Recorder:
     def __init__(self, program: ProgramFiles, capacity: int = 20_000) -> None:
         self.program = program
         self.capacity = capacity
-        self.events: list[tuple[Any, ...]] = []
+        # Hooks append, the publisher pops: a deque needs no lock for that.
+        self.events: deque[list[Any]] = deque()
         self.dropped = 0
         self.hook_errors: Counter[str] = Counter()
         self.recording = True
@@ -172,14 +174,14 @@ class Recorder:
         file: str | None = None,
         walk: bool = True,
         t_ns: int | None = None,
-    ) -> int:
-        """Append one event; its index, or -1 when it was not kept. Never raises."""
+    ) -> list[Any] | None:
+        """Append one event; the event as kept, or None when it was not. Never raises."""
         if not self.recording:
-            return -1
+            return None
         try:
             if len(self.events) >= self.capacity:
                 self.dropped += 1
-                return -1
+                return None
             if request == -1:
                 request = current_request.get()
             tag = self.session_tag(session, request) if session is not None else None
@@ -198,36 +200,33 @@ class Recorder:
             numbered = (
                 self.transactions.get(transaction, (None, None)) if transaction else (None, None)
             )
-            self.events.append(
-                (
-                    t_ns or time.perf_counter_ns(),
-                    kind,
-                    request,
-                    line,
-                    file,
-                    threading.get_ident(),
-                    self._db(session, tag, request),
-                    (pool.number, *pool.gauge) if pool and pool.gauge else None,
-                    call.phase if call else None,
-                    detail or {},
-                    tag.number if tag else connection.session_number if connection else None,
-                    *numbered,
-                    connection.number if connection else None,
-                )
-            )
-            return len(self.events) - 1
+            kept = [
+                t_ns or time.perf_counter_ns(),
+                kind,
+                request,
+                line,
+                file,
+                threading.get_ident(),
+                self._db(session, tag, request),
+                (pool.number, *pool.gauge) if pool and pool.gauge else None,
+                call.phase if call else None,
+                detail or {},
+                tag.number if tag else connection.session_number if connection else None,
+                *numbered,
+                connection.number if connection else None,
+            ]
+            self.events.append(kept)
+            return kept
         except Exception as error:  # a hook must never break the observed request
             self.hook_failed(kind, error)
-            return -1
+            return None
 
-    def give_session(self, index: int, session: Session) -> None:
-        """The checkout at `index` was for this session, as its after_begin now shows."""
-        if 0 <= index < len(self.events):
+    def give_session(self, checkout: list[Any] | None, session: Session) -> None:
+        """That checkout was for this session, as its after_begin now shows."""
+        if checkout is not None:
             tag = self.sessions.get(session)
-            event = list(self.events[index])
-            event[6] = DbState.TRANSACTION  # taking a connection: in a transaction, none yet
-            event[10] = tag.number if tag else None
-            self.events[index] = tuple(event)
+            checkout[6] = DbState.TRANSACTION  # taking a connection: in a transaction, none yet
+            checkout[10] = tag.number if tag else None
 
     def running_line(self, kind: str, skip: int) -> tuple[int, str, str] | None:
         """(line, file, function) of the program's code running now; never raises."""
@@ -253,9 +252,13 @@ class Recorder:
         # reads as closed. One freed without a close (by the garbage collector) is gone.
         return DbState.CLOSED if primary[1].closed else DbState.NONE
 
-    def taken(self, start: int = 0) -> list[RawEvent]:
-        """The events recorded since `start`, built here, off the request path."""
+    def drain(self) -> list[RawEvent]:
+        """The events recorded since the last drain, built here, off the request path."""
+        taken = []
+        while self.events:
+            taken.append(self.events.popleft())
         out = []
+        pools: dict[tuple[int, int, int, int], PoolStatus] = {}  # most events share a gauge
         for (
             t_ns,
             kind,
@@ -271,17 +274,10 @@ class Recorder:
             transaction,
             transaction_kind,
             connection,
-        ) in self.events[start:]:
-            pool = PoolStatus()
+        ) in taken:
+            pool = _NO_POOL
             if gauge is not None:
-                number, checked_out, size, overflow = gauge
-                pool = PoolStatus(
-                    checked_out=checked_out,
-                    size=size,
-                    overflow=overflow,
-                    number=number,
-                    database=self.databases.get(number),
-                )
+                pool = pools.get(gauge) or pools.setdefault(gauge, self._pool_status(gauge))
             out.append(
                 RawEvent(
                     t_ns,
@@ -301,6 +297,16 @@ class Recorder:
                 )
             )
         return out
+
+    def _pool_status(self, gauge: tuple[int, int, int, int]) -> PoolStatus:
+        number, checked_out, size, overflow = gauge
+        return PoolStatus(
+            checked_out=checked_out,
+            size=size,
+            overflow=overflow,
+            number=number,
+            database=self.databases.get(number),
+        )
 
     def pools_left(self) -> list[PoolStatus]:
         """Every pool's gauge now, read afresh: what the run left checked out."""

@@ -39,8 +39,8 @@ class EventDescriber:
             db, pool = self._last_seen.get(raw.request, (db, PoolStatus()))
         else:
             self._last_seen[raw.request] = (db, pool)
-        # Built from values we made ourselves: validation is for documents from outside.
-        return Event.model_construct(
+        # pydantic-core validates in Rust faster than model_construct builds in Python.
+        return Event(
             seq=self.count,
             t_ms=round((raw.t_ns - self.started_ns) / 1e6, 3),
             request=raw.request,
@@ -70,12 +70,10 @@ class Publisher:
         self.describer = EventDescriber(named_threads)
         self.sink = sink
         self.events: list[Event] = []
-        self._taken = 0
 
     def flush(self) -> None:
         """Publish what came since the last flush; call it when a request is over."""
-        batch = self.recorder.taken(self._taken)
-        self._taken += len(batch)
+        batch = self.recorder.drain()
         # The client's times arrive after the fact, from its own process: order by clock.
         for item in sorted(batch, key=lambda r: r.t_ns):
             event = self.describer.describe(item)

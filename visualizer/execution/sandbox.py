@@ -25,19 +25,27 @@ _FASTAPI_CACHES = (
 )
 
 
-def _forget_fastapi_caches() -> None:
+def _forget_fastapi_caches(namespace: dict[str, Any]) -> None:
+    from fastapi import routing
     from fastapi.dependencies import models
+    from starlette.applications import Starlette
 
     for name in _FASTAPI_CACHES:
         clear = getattr(getattr(models, name, None), "cache_clear", None)
         if clear is not None:
             clear()
+    # FastAPI also keeps each endpoint's file and line, by id(), for good.
+    contexts = getattr(routing, "_endpoint_context_cache", None)
+    if isinstance(contexts, dict):
+        for app in (v for v in namespace.values() if isinstance(v, Starlette)):
+            for route in app.routes:
+                contexts.pop(id(getattr(route, "endpoint", None)), None)
 
 
 def dispose(namespace: dict[str, Any], recorder: Recorder) -> None:
     """Free what the run made: leaked sessions first, then every pool it used."""
     recorder.recording = False
-    _forget_fastapi_caches()
+    _forget_fastapi_caches(namespace)
     leaked_async: list[Session] = []
     for session in list(recorder.sessions.keys()):
         if getattr(getattr(session.bind, "dialect", None), "is_async", False):

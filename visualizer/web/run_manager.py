@@ -16,7 +16,9 @@ from visualizer.lesson.document import document_json
 from visualizer.web.broker import Broker, Channel
 from visualizer.web.store import DONE, FAILED, RUNNING, RunStore
 
-KEEP_FINISHED_CHANNEL_S = 120.0  # late subscribers of a just-finished run read it from memory
+# A subscriber that comes later reads the stored trace; the channel only has to outlive the
+# moment between the run's end and its subscribers reading that end.
+KEEP_FINISHED_CHANNEL_S = 5.0
 CACHED_TRACES = 64
 
 
