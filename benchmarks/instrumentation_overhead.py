@@ -93,7 +93,7 @@ def main() -> None:
             )
             servers[name] = (process, port)
         try:
-            for name, (process, port) in servers.items():  # warm up: imports, caches, pools
+            for process, port in servers.values():  # warm up: imports, caches, pools
                 for method in ENDPOINTS:
                     load_server(process.pid, port, method, 300)
             per_request: dict[tuple[str, str], list[float]] = {}
