@@ -82,7 +82,7 @@ def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
     code = presenter.locator("#room").get_attribute("data-code")
     assert code and len(code) == 6
     expect(presenter.locator(".qr")).to_be_visible()
-    expect(presenter.locator("#room-status")).to_contain_text("Presenting")
+    expect(presenter.locator("#role-line")).to_contain_text("You are presenting room")
 
     students = []
     for number, context in enumerate(people[1:3], start=1):
@@ -91,6 +91,7 @@ def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
         student.get_by_label("Your name").fill(f"<b>student {number}</b>")
         student.get_by_role("button", name="Use this name").click()
         expect(student.locator("#room-status")).to_contain_text("Following")
+        expect(student.locator("#role-line")).to_contain_text(f"as <b>student {number}</b>")
         students.append(student)
     expect(presenter.locator("#members")).to_contain_text("2 students")
     expect(presenter.locator("#members")).to_contain_text("<b>student 1</b>")  # shown as text

@@ -1,6 +1,8 @@
 """The room protocol: each client message checked, applied to its room, and answered.
 
-Pure: `handle` changes the room and returns what to send to whom; the hub delivers it.
+Pure: `handle` changes the room and returns what to send to whom; the hub delivers it. A
+message that shows something carries its markup in `content` (htmx partials rendered by
+`views`), written for its receiver where presenter and students see different things.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from visualizer.classroom.store import Room
+from visualizer.classroom.store import Room, clean_name
+from visualizer.classroom.views import STATUS, RoomViews
 from visualizer.contract.trace import Question, Trace
 from visualizer.lesson.questions import judge, stop_cursor
 
@@ -20,10 +23,24 @@ Audience = Literal["all", "presenters", "sender"]
 
 
 @dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a message, or receives one: the presenter, or a student with their member id."""
+
+    presenter: bool
+    member: str
+
+
+# A message written for each receiver (the presenter's tally, a student's own verdict).
+Personal = Callable[[Sender], Message]
+Outgoing = Message | Personal
+
+
+@dataclass(frozen=True, slots=True)
 class Material:
-    """What a room teaches: a finished run's trace and its questions."""
+    """What a room teaches: a finished run's trace and its questions, and how to show them."""
 
     trace: Trace
+    views: RoomViews
 
     @property
     def questions(self) -> list[Question]:
@@ -33,27 +50,40 @@ class Material:
         return stop_cursor(question, self.trace)
 
 
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """Who sent a message: the presenter, or a student with their member id."""
-
-    presenter: bool
-    member: str
-
-
 @dataclass(slots=True)
 class Reply:
     """What handling one message produced: messages by audience, and whether to store the room."""
 
-    out: list[tuple[Audience, Message]] = field(default_factory=list)
+    out: list[tuple[Audience, Outgoing]] = field(default_factory=list)
     save: Literal["no", "now", "soon"] = "no"
 
-    def to(self, audience: Audience, message: Message) -> None:
+    def to(self, audience: Audience, message: Outgoing) -> None:
         self.out.append((audience, message))
 
 
 class Rejected(Exception):
     """A message that cannot be applied; the sender is told why, and nothing changes."""
+
+
+def _question_view(room: Room, material: Material, receiver: Sender) -> str:
+    answer = None if receiver.presenter else room.answers.get(receiver.member)
+    return material.views.question(room, material.trace, receiver.presenter, answer)
+
+
+def personal(room: Room, material: Material, data: Message) -> Personal:
+    """`data` with the open question drawn for each receiver; one drawing per distinct view."""
+    drawn: dict[tuple[bool, int | None], Message] = {}
+
+    def message(receiver: Sender) -> Message:
+        key = (
+            receiver.presenter,
+            None if receiver.presenter else room.answers.get(receiver.member),
+        )
+        if key not in drawn:
+            drawn[key] = {**data, "content": _question_view(room, material, receiver)}
+        return drawn[key]
+
+    return message
 
 
 def tally(room: Room, material: Material) -> Message:
@@ -64,6 +94,18 @@ def tally(room: Room, material: Material) -> Message:
         "counts": room.counts(len(question.choices)) if question else [],
         "answered": len(room.answers),
         "members": len(room.members),
+        "content": _question_view(room, material, Sender(True, "")),
+    }
+
+
+def members(room: Room, material: Material) -> Message:
+    """Who is connected, for presenters: a count and the names given."""
+    count, names = len(room.members), room.names()
+    return {
+        "type": "members",
+        "count": count,
+        "names": names,
+        "content": material.views.members(count, names),
     }
 
 
@@ -95,6 +137,30 @@ def public_question(room: Room, material: Material) -> Message | None:
     if room.revealed:
         shown.update(_revealed(room, material, room.question))
     return shown
+
+
+def welcome(room: Room, material: Material, receiver: Sender, name: str) -> Message:
+    """The first message to a member: the room, its open question, and the member's own id."""
+    question = public_question(room, material)
+    if question is not None and not receiver.presenter:
+        question["answer"] = room.answers.get(receiver.member)
+    role = "presenter" if receiver.presenter else "student"
+    views = material.views
+    content = views.role(role, room.code, name) + _question_view(room, material, receiver)
+    content += views.text(STATUS, "" if receiver.presenter else "Following the presenter.")
+    return {
+        "type": "welcome",
+        "role": role,
+        "run": room.run_id,
+        "code": room.code,
+        "members": len(room.members),
+        "question": question,
+        "member": receiver.member,
+        "name": name,
+        "events": len(material.trace.events),
+        "questions": len(material.questions),
+        "content": content,
+    }
 
 
 def _whole(message: Message, key: str) -> int:
@@ -131,7 +197,7 @@ def _open_question(room: Room, material: Material, message: Message, reply: Repl
     # A question about an event that never happened stops where the class already is.
     room.open_question(index, room.cursor if stop is None else stop)
     public = {"ask": question.ask, "choices": [choice.text for choice in question.choices]}
-    reply.to("all", {"type": "question", "question": index, **public})
+    reply.to("all", personal(room, material, {"type": "question", "question": index, **public}))
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
     reply.to("presenters", tally(room, material))
 
@@ -142,14 +208,17 @@ def _reveal(room: Room, material: Material, message: Message, reply: Reply) -> N
     stop = material.stop(material.questions[index])
     # One past the stop shows the real event; an absent event is shown by the whole run.
     room.cursor = len(material.trace.events) if stop is None else stop + 1
-    reply.to("all", {"type": "reveal", **_revealed(room, material, index)})
+    reply.to(
+        "all", personal(room, material, {"type": "reveal", **_revealed(room, material, index)})
+    )
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
 
 
 def _close_question(room: Room, material: Material, message: Message, reply: Reply) -> None:
     index = _open(room)
     room.close_question()
-    reply.to("all", {"type": "question_closed", "question": index})
+    content = material.views.no_question()
+    reply.to("all", {"type": "question_closed", "question": index, "content": content})
 
 
 Action = Callable[[Room, Material, Message, Reply], None]
@@ -171,9 +240,25 @@ def _answer(room: Room, sender: Sender, material: Material, message: Message, re
     if not 0 <= choice < count:
         raise Rejected(f"the choice must be between 0 and {count - 1}")
     room.answers[sender.member] = choice  # one answer per member: a new one replaces it
-    reply.to("sender", {"type": "answered", "question": index, "choice": choice})
+    content = _question_view(room, material, sender)
+    reply.to(
+        "sender", {"type": "answered", "question": index, "choice": choice, "content": content}
+    )
     reply.to("presenters", tally(room, material))
     reply.save = "soon"  # a burst of answers is stored in one write
+
+
+def _name(room: Room, sender: Sender, material: Material, message: Message, reply: Reply) -> None:
+    """A student gives (or changes) the name the presenter sees."""
+    if sender.presenter:
+        raise Rejected("the presenter has no name in the room")
+    raw = message.get("name")
+    if not isinstance(raw, str):
+        raise Rejected('"name" must be text')
+    name = room.members[sender.member] = clean_name(raw)
+    content = material.views.role("student", room.code, name)
+    reply.to("sender", {"type": "named", "name": name, "content": content})
+    reply.to("presenters", members(room, material))
 
 
 def _parse(text: str | None) -> Message:
@@ -190,6 +275,10 @@ def _parse(text: str | None) -> Message:
     return message
 
 
+def error(material: Material, text: str) -> Message:
+    return {"type": "error", "message": text, "content": material.views.text(STATUS, text)}
+
+
 def handle(room: Room, sender: Sender, material: Material, text: str | None) -> Reply:
     """Apply one client message to its room; what to send, and whether to store the room."""
     reply = Reply()
@@ -200,6 +289,8 @@ def handle(room: Room, sender: Sender, material: Material, text: str | None) -> 
             reply.to("sender", {"type": "pong"})
         elif kind == "answer":
             _answer(room, sender, material, message, reply)
+        elif kind == "name":
+            _name(room, sender, material, message, reply)
         elif kind not in PRESENTER_ONLY:
             raise Rejected(f"unknown message type {kind!r}")
         else:
@@ -208,6 +299,6 @@ def handle(room: Room, sender: Sender, material: Material, text: str | None) -> 
                 raise Rejected(f"only the presenter can {what}")
             action(room, material, message, reply)
             reply.save = "now"
-    except Rejected as error:
-        return Reply([("sender", {"type": "error", "message": str(error)})])
+    except Rejected as rejected:
+        return Reply([("sender", error(material, str(rejected)))])
     return reply

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from visualizer.contract.trace import Question, Trace
 from visualizer.execution.scenarios import Scenario, ScenarioError
@@ -149,12 +150,27 @@ def question_page(request: Request, run_id: str, index: int, svc: ServicesDep) -
 
 
 class Answer(BaseModel):
+    """The predict form's answer: the index of the choice."""
+
     choice: int
+
+
+async def _answer_form(request: Request) -> Answer:
+    """The posted form (`choice=N`), as htmx sends it."""
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        return Answer.model_validate({"choice": fields.get("choice", [""])[0]})
+    except ValidationError:
+        raise HTTPException(422, "Choose one of the answers.") from None
 
 
 @router.post("/runs/{run_id}/questions/{index}/answer", response_class=HTMLResponse)
 def answer(
-    request: Request, run_id: str, index: int, body: Answer, svc: ServicesDep
+    request: Request,
+    run_id: str,
+    index: int,
+    body: Annotated[Answer, Depends(_answer_form)],
+    svc: ServicesDep,
 ) -> HTMLResponse:
     """Check an answer against the recorded events of this run."""
     trace = _trace(svc, run_id)
@@ -169,6 +185,7 @@ def answer(
             "question": question,
             "verdict": verdict,
             "chosen": question.choices[body.choice].text,
+            "room": False,
         },
     )
 
