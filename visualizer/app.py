@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates=Jinja2Templates(directory=TEMPLATES_DIR),
     )
     app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages and static files, compressed
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         pages.router,
