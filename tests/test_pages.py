@@ -69,3 +69,33 @@ def test_a_room_needs_a_finished_run_and_a_known_code(site: str) -> None:
     unknown = httpx.get(f"{site}/join", params={"code": "ZZZZZZ"})
     assert unknown.status_code == 404 and "Check the code" in unknown.text
     assert "<!doctype html>" in unknown.text.lower()  # a page, not JSON
+
+
+def test_compare_without_runs_is_a_page_to_choose_them(site: str) -> None:
+    run = finished_run(site, "read_items")
+    page = httpx.get(f"{site}/compare")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert 'name="left"' in page.text and 'name="right"' in page.text
+    assert f'value="{run["id"]}"' in page.text
+    home = httpx.get(site)
+    assert 'href="/compare"' in home.text
+    assert 'action="/join"' in home.text and "Join a class" in home.text
+
+
+def test_compare_shows_every_request_with_its_status(site: str) -> None:
+    left, right = finished_run(site, "create_item"), finished_run(site, "concurrent_requests")
+    page = httpx.get(f"{site}/compare", params={"left": left["id"], "right": right["id"]})
+    assert page.status_code == 200
+    assert page.text.count('class="side-by-side"') == len(right["requests"]) == 3
+    assert "no request 2" in page.text  # create_item sent only one
+    assert page.text.count('class="status"') == 1 + 3
+    missing = httpx.get(f"{site}/compare", params={"left": left["id"], "right": "nope"})
+    assert missing.status_code == 404 and "nope" in missing.text
+
+
+def test_scenario_summaries_speak_only_of_what_a_user_has() -> None:
+    from visualizer.execution.scenarios import Registry
+
+    for scenario in Registry():
+        for words in ("quiz", "mini project", "sample program", "the document"):
+            assert words not in scenario.summary.lower(), (scenario.name, scenario.summary)
