@@ -257,3 +257,39 @@ def test_malformed_messages_get_errors_and_the_connection_stays_usable(
     assert f"between 0 and {last}" in presenter_replies[3]["message"]
     assert rest["unchanged"]["cursor"] == 0 and rest["unchanged"]["question"] is None
     assert rest["moved"] == {"type": "cursor", "cursor": last}
+
+
+def test_a_student_names_itself_over_the_socket_and_names_are_never_markup(
+    site: str, room_run: str
+) -> None:
+    room = open_room(site, room_run)
+    code, token = room["code"], room["presenter_token"]
+
+    async def scenario() -> dict[str, Any]:
+        async with (
+            joined(site, code, token=token) as (presenter, _, _),
+            joined(site, code) as (student, welcome, _),
+        ):
+            await presenter.until("members", count=1)
+            named = await student.reply({"type": "name", "name": "<b>Ann</b>\u202e\x07"})
+            members = await presenter.until("members")
+            refused = await presenter.reply({"type": "name", "name": "Teacher"})
+            bad = await student.reply({"type": "name", "name": 7})
+            return {
+                "welcome": welcome,
+                "named": named,
+                "members": members,
+                "refused": refused,
+                "bad": bad,
+            }
+
+    seen = run_async(scenario())
+    assert "You are a student in room" in seen["welcome"]["content"]
+    assert seen["named"]["type"] == "named" and seen["named"]["name"] == "<b>Ann</b>"
+    assert "as &lt;b&gt;Ann&lt;/b&gt;" in seen["named"]["content"]
+    assert seen["members"]["names"] == ["<b>Ann</b>"]
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in seen["members"]["content"]
+    assert "<b>" not in seen["members"]["content"]
+    assert seen["refused"]["type"] == "error" and "presenter" in seen["refused"]["message"]
+    assert seen["bad"]["type"] == "error"
+    assert 'hx-target="#room-status"' in seen["bad"]["content"]
