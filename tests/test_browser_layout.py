@@ -189,3 +189,32 @@ def test_code_listings_are_plain_and_whole_on_a_projector(
     )
     assert per_line >= 70, per_line
     page.screenshot(path=screenshot_path("projector_code_1024"))
+
+
+def test_what_a_class_sees_at_1280_by_720(
+    browser: Browser, site: str, run: dict[str, Any], contexts: list[BrowserContext]
+) -> None:
+    """The README's picture: the presenter has asked, three students answered."""
+    contexts += [_context(browser, {"width": 1280, "height": 720}, projector=True)]
+    contexts += [_context(browser, PHONE, projector=False) for _ in range(3)]
+    presenter, *students = (context.new_page() for context in contexts)
+    code = _open_room(presenter, site, run)
+    trace = read_trace(run)
+    index = next(i for i, q in enumerate(trace.questions) if q.before == "response.start")
+    for number, student in enumerate(students):
+        student.goto(f"{site}/rooms/{code}")
+        student.get_by_label("Your name").fill(["Ada", "Grace", "Linus"][number])
+        student.get_by_role("button", name="Use this name").click()
+    expect(presenter.locator("#members")).to_contain_text("3 students")
+    presenter.locator("details.join > summary").click()  # everyone is in: fold the join panel
+    presenter.get_by_role("button", name="Ask").nth(index).click()
+    question = trace.questions[index]
+    for student, choice in zip(students, [1, 1, 0], strict=True):
+        student.locator("#question .choice-button").nth(choice).click()
+    expect(presenter.locator(".tally-line")).to_have_text("3 of 3 students answered.")
+    _on_first_screen(presenter, "text=Reveal what happened")
+    presenter.screenshot(path=screenshot_path("class_presenter_1280"))
+    presenter.set_viewport_size({"width": 1280, "height": 900})  # the README's picture
+    presenter.screenshot(path=screenshot_path("readme_class"))
+    students[0].screenshot(path=screenshot_path("class_student_phone"))
+    assert question.ask in presenter.locator("#tally .ask").inner_text()
