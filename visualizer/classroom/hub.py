@@ -43,11 +43,21 @@ class Seat:
     gone: bool = False
 
 
-def _text(message: Outgoing, seat: Seat) -> str:
-    """A message as text for this seat; a personal one is written for its receiver."""
-    if not isinstance(message, dict):
-        message = message(Sender(seat.presenter, seat.member))
-    return json.dumps(message)
+def texts(message: Outgoing) -> Callable[[Sender], str]:
+    """A message as text for each receiver: serialized once, or, for a personal message, once
+    per distinct message it gives (a reveal has one per answer, not one per student)."""
+    if isinstance(message, dict):
+        shared = json.dumps(message)
+        return lambda receiver: shared
+    made: dict[int, tuple[dict[str, object], str]] = {}  # the message is kept: ids stay unique
+
+    def text(receiver: Sender) -> str:
+        personal = message(receiver)
+        if id(personal) not in made:
+            made[id(personal)] = (personal, json.dumps(personal))
+        return made[id(personal)][1]
+
+    return text
 
 
 class FailedJoins:
@@ -165,18 +175,18 @@ class Hub:
             self.send(seat, message)
 
     def send(self, seat: Seat, message: Outgoing) -> None:
-        self._put(seat, _text(message, seat))
+        self._put(seat, texts(message)(Sender(seat.presenter, seat.member)))
 
     def broadcast(self, room: Room, message: Outgoing) -> None:
-        shared = json.dumps(message) if isinstance(message, dict) else None  # serialized once
+        text = texts(message)
         for seat in list(self._seats.get(room.code, ())):
-            self._put(seat, shared if shared is not None else _text(message, seat))
+            self._put(seat, text(Sender(seat.presenter, seat.member)))
 
     def to_presenters(self, room: Room, message: Outgoing) -> None:
-        shared = json.dumps(message) if isinstance(message, dict) else None
+        text = texts(message)
         for seat in list(self._seats.get(room.code, ())):
             if seat.presenter:
-                self._put(seat, shared if shared is not None else _text(message, seat))
+                self._put(seat, text(Sender(seat.presenter, seat.member)))
 
     def _put(self, seat: Seat, text: str) -> None:
         if seat.gone:
