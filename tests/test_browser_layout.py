@@ -188,7 +188,7 @@ def test_code_listings_are_plain_and_whole_on_a_projector(
         }"""
     )
     assert per_line >= 70, per_line
-    page.screenshot(path=screenshot_path("projector_code_1024"))
+    page.locator(".code-panel").screenshot(path=screenshot_path("projector_code_1024"))
 
 
 def test_what_a_class_sees_at_1280_by_720(
