@@ -20,7 +20,8 @@ from typing import Any
 from fastapi.templating import Jinja2Templates
 
 from visualizer.classroom.hub import texts
-from visualizer.classroom.protocol import Material, Sender, handle
+from visualizer.classroom.messages import Material, Sender
+from visualizer.classroom.protocol import handle
 from visualizer.classroom.store import Room
 from visualizer.classroom.views import RoomViews
 from visualizer.execution.runner import run_scenario

@@ -12,17 +12,8 @@ from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from visualizer.classroom.protocol import (
-    Audience,
-    Material,
-    Outgoing,
-    Reply,
-    Sender,
-    handle,
-    members,
-    tally,
-    welcome,
-)
+from visualizer.classroom.messages import Material, Outgoing, Sender, members, tally, welcome
+from visualizer.classroom.protocol import Audience, Reply, handle
 from visualizer.classroom.store import Room, RoomStore
 
 QUEUE_SIZE = 64  # messages a member may lag behind before it is let go (it reconnects)

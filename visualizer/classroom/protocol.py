@@ -1,8 +1,7 @@
 """The room protocol: each client message checked, applied to its room, and answered.
 
-Pure: `handle` changes the room and returns what to send to whom; the hub delivers it. A
-message that shows something carries its markup in `content` (htmx partials rendered by
-`views`), written for its receiver where presenter and students see different things.
+Pure: `handle` changes the room and returns what to send to whom; the hub delivers it. What
+each message says, and the markup it carries, is written in `messages`.
 """
 
 from __future__ import annotations
@@ -10,44 +9,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
+from visualizer.classroom.messages import (
+    Material,
+    Message,
+    Outgoing,
+    Sender,
+    error,
+    members,
+    personal,
+    question_view,
+    revealed,
+    tally,
+)
 from visualizer.classroom.store import Room, clean_name
-from visualizer.classroom.views import STATUS, RoomViews
-from visualizer.contract.trace import Question, Trace
-from visualizer.lesson.questions import judge, stop_cursor
 
 MAX_MESSAGE_CHARS = 4096
-Message = dict[str, Any]
 Audience = Literal["all", "presenters", "sender"]
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """Who sent a message, or receives one: the presenter, or a student with their member id."""
-
-    presenter: bool
-    member: str
-
-
-# A message written for each receiver (the presenter's tally, a student's own verdict).
-Personal = Callable[[Sender], Message]
-Outgoing = Message | Personal
-
-
-@dataclass(frozen=True, slots=True)
-class Material:
-    """What a room teaches: a finished run's trace and its questions, and how to show them."""
-
-    trace: Trace
-    views: RoomViews
-
-    @property
-    def questions(self) -> list[Question]:
-        return self.trace.questions
-
-    def stop(self, question: Question) -> int | None:
-        return stop_cursor(question, self.trace)
 
 
 @dataclass(slots=True)
@@ -63,104 +42,6 @@ class Reply:
 
 class Rejected(Exception):
     """A message that cannot be applied; the sender is told why, and nothing changes."""
-
-
-def _question_view(room: Room, material: Material, receiver: Sender) -> str:
-    answer = None if receiver.presenter else room.answers.get(receiver.member)
-    return material.views.question(room, material.trace, receiver.presenter, answer)
-
-
-def personal(room: Room, material: Material, data: Message) -> Personal:
-    """`data` with the open question drawn for each receiver; one drawing per distinct view."""
-    drawn: dict[tuple[bool, int | None], Message] = {}
-
-    def message(receiver: Sender) -> Message:
-        key = (
-            receiver.presenter,
-            None if receiver.presenter else room.answers.get(receiver.member),
-        )
-        if key not in drawn:
-            drawn[key] = {**data, "content": _question_view(room, material, receiver)}
-        return drawn[key]
-
-    return message
-
-
-def tally(room: Room, material: Material) -> Message:
-    question = material.questions[room.question] if room.question is not None else None
-    return {
-        "type": "tally",
-        "question": room.question,
-        "counts": room.counts(len(question.choices)) if question else [],
-        "answered": len(room.answers),
-        "members": len(room.members),
-        "content": _question_view(room, material, Sender(True, "")),
-    }
-
-
-def members(room: Room, material: Material) -> Message:
-    """Who is connected, for presenters: a count and the names given."""
-    count, names = len(room.members), room.names()
-    return {
-        "type": "members",
-        "count": count,
-        "names": names,
-        "content": material.views.members(count, names),
-    }
-
-
-def _revealed(room: Room, material: Material, index: int) -> Message:
-    """What the recorded events prove, with how the class answered."""
-    question = material.questions[index]
-    right = judge(question, material.trace, -1).right  # the events decide, not the author
-    return {
-        "question": index,
-        "right": right,
-        "explain": question.explain,
-        "counts": room.counts(len(question.choices)),
-        "answered": len(room.answers),
-        "correct": sum(1 for choice in room.answers.values() if choice == right),
-    }
-
-
-def public_question(room: Room, material: Material) -> Message | None:
-    """The open question as every member may see it: never the answer before the reveal."""
-    if room.question is None:
-        return None
-    question = material.questions[room.question]
-    shown: Message = {
-        "question": room.question,
-        "ask": question.ask,
-        "choices": [choice.text for choice in question.choices],
-        "revealed": room.revealed,
-    }
-    if room.revealed:
-        shown.update(_revealed(room, material, room.question))
-    return shown
-
-
-def welcome(room: Room, material: Material, receiver: Sender, name: str) -> Message:
-    """The first message to a member: the room, its open question, and the member's own id."""
-    question = public_question(room, material)
-    if question is not None and not receiver.presenter:
-        question["answer"] = room.answers.get(receiver.member)
-    role = "presenter" if receiver.presenter else "student"
-    views = material.views
-    content = views.role(role, room.code, name) + _question_view(room, material, receiver)
-    content += views.text(STATUS, "" if receiver.presenter else "Following the presenter.")
-    return {
-        "type": "welcome",
-        "role": role,
-        "run": room.run_id,
-        "code": room.code,
-        "members": len(room.members),
-        "question": question,
-        "member": receiver.member,
-        "name": name,
-        "events": len(material.trace.events),
-        "questions": len(material.questions),
-        "content": content,
-    }
 
 
 def _whole(message: Message, key: str) -> int:
@@ -208,9 +89,7 @@ def _reveal(room: Room, material: Material, message: Message, reply: Reply) -> N
     stop = material.stop(material.questions[index])
     # One past the stop shows the real event; an absent event is shown by the whole run.
     room.cursor = len(material.trace.events) if stop is None else stop + 1
-    reply.to(
-        "all", personal(room, material, {"type": "reveal", **_revealed(room, material, index)})
-    )
+    reply.to("all", personal(room, material, {"type": "reveal", **revealed(room, material, index)}))
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
 
 
@@ -240,7 +119,7 @@ def _answer(room: Room, sender: Sender, material: Material, message: Message, re
     if not 0 <= choice < count:
         raise Rejected(f"the choice must be between 0 and {count - 1}")
     room.answers[sender.member] = choice  # one answer per member: a new one replaces it
-    content = _question_view(room, material, sender)
+    content = question_view(room, material, sender)
     reply.to(
         "sender", {"type": "answered", "question": index, "choice": choice, "content": content}
     )
@@ -273,10 +152,6 @@ def _parse(text: str | None) -> Message:
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise Rejected('a message is a JSON object with a "type"')
     return message
-
-
-def error(material: Material, text: str) -> Message:
-    return {"type": "error", "message": text, "content": material.views.text(STATUS, text)}
 
 
 def handle(room: Room, sender: Sender, material: Material, text: str | None) -> Reply:

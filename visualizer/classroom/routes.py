@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from visualizer.classroom.hub import Hub, Refused
-from visualizer.classroom.protocol import Material, public_question
+from visualizer.classroom.messages import Material, public_question
 from visualizer.classroom.store import Room, clean_name
 from visualizer.classroom.views import RoomViews
 from visualizer.web.services import Services, ServicesDep, get_services
