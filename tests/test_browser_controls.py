@@ -83,6 +83,10 @@ CLICKS = {
         page.get_by_role("button", name="Play").click(),
         page.get_by_role("button", name="Pause").click(),
     ],
+    "Restart, then pause": lambda page: [
+        page.get_by_role("button", name="Restart").click(),
+        page.get_by_role("button", name="Pause").click(),
+    ],
     "the scrubber": lambda page: page.locator("#scrubber").click(),
     "the speed": lambda page: [
         page.locator("#speed").click(),
