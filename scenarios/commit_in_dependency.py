@@ -46,7 +46,7 @@ def create_item(name: str, price: int, db: Session = Depends(get_db)):
 SCENARIO = {
     "order": 7,
     "title": "Commit in the dependency",
-    "summary": "The quiz's recommended get_db: commit after the yield, rollback on an "
+    "summary": "A get_db often recommended: commit after the yield, rollback on an "
     "exception, close in finally. One request succeeds, one fails.",
     "requests": [
         {"method": "POST", "path": "/items/?name=apple&price=3"},

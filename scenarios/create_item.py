@@ -40,8 +40,8 @@ def create_item(name: str, db: Session = Depends(get_db)):
 SCENARIO = {
     "order": 1,
     "title": "Create an item",
-    "summary": "POST /items/ adds a row, commits and refreshes it: the sample program's "
-    "happy path.",
+    "summary": "POST /items/ adds a row, commits and refreshes it: the textbook's happy path, "
+    "with get_db closing the session in finally.",
     "requests": [{"method": "POST", "path": "/items/?name=apple"}],
     "key_moments": [
         {

@@ -38,7 +38,7 @@ SCENARIO = {
     "order": 6,
     "gc": "paused",
     "title": "Missing finally (a leak)",
-    "summary": "The quiz's buggy get_db: close() after the yield with no try/finally. The "
+    "summary": "A common bug: get_db calls close() after the yield with no try/finally. The "
     "endpoint raises a 404, close() never runs, and the connection stays checked out.",
     "requests": [{"method": "GET", "path": "/items/7"}],
     "key_moments": [

@@ -26,8 +26,8 @@ def read_items(db: Session = Depends(get_db)):
 SCENARIO = {
     "order": 4,
     "title": "Session ready (never used)",
-    "summary": "The mini project's route: it takes a session and returns a message without "
-    "touching the database. Watch what close() has to do.",
+    "summary": "A route that takes a session and returns a message without touching the "
+    "database, as a first project's health check does. Watch what close() has to do.",
     "requests": [{"method": "GET", "path": "/items/"}],
     "key_moments": [
         {

@@ -18,7 +18,6 @@
   const predictBox = document.getElementById("predict");
   const questionPanel = document.getElementById("question");
   const scoreOutput = document.getElementById("score");
-  const summary = document.getElementById("summary");
 
   const state = {
     events: [], // the run's events in seq order, as the websocket delivers them
@@ -107,7 +106,7 @@
     toggle: () => (state.playing ? pause() : play()),
     back: () => { pause(); go(state.cursor - 1); },
     forward: () => { pause(); if (!askIfDue()) go(state.cursor + 1); },
-    restart: () => { go(0); play(); },
+    restart: () => { resetPredictions(); go(0); play(); },
     end: () => { pause(); go(state.events.length); },
   };
 
@@ -116,17 +115,21 @@
     const action = button && actions[button.dataset.action];
     if (action) action();
   });
-  scrubber.addEventListener("input", () => { pause(); go(Number(scrubber.value)); });
+  scrubber.addEventListener("input", () => {
+    const wanted = Number(scrubber.value); // read before pause() redraws the scrubber
+    pause();
+    go(wanted);
+  });
   speedSelect.addEventListener("change", schedule);
 
-  const keys = { " ": "toggle", ArrowLeft: "back", ArrowRight: "forward", Home: "restart", End: "end" };
   document.addEventListener("keydown", (event) => {
-    const action = keys[event.key];
-    if (!action || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (predict.active !== null) return; // a question is waiting for its answer
-    if (event.target.closest("input, select, textarea, button, a")) return; // theirs to handle
-    event.preventDefault();
-    actions[action]();
+    const action = window.playbackKey(event);
+    if (!action) return;
+    if (predict.active === null) {
+      actions[action]();
+    } else if (action === "forward" && questionPanel.querySelector("[data-correct]")) {
+      closeQuestion(); // the verdict is read: a clicker's next moves on
+    } // otherwise the question waits for its answer
   });
 
   function receive(message) {
@@ -144,7 +147,7 @@
         : `All ${state.events.length} events recorded.`;
       if (state.wanted !== null) { go(state.wanted); state.wanted = null; }
       showPosition();
-      loadSummary();
+      document.body.dispatchEvent(new CustomEvent("run-ended", { detail: { status: message.status } }));
       if (predictBox.checked) loadStops();
     } else if (message.type === "error") {
       liveStatus.textContent = message.message;
@@ -162,10 +165,6 @@
   });
 
   // -- predict mode -------------------------------------------------------------------------
-
-  async function swapInto(target, html) {
-    await htmx.swap({ target, swap: "innerHTML", text: html, sourceElement: target });
-  }
 
   async function loadStops() {
     if (predict.stops !== null || !state.ended) return;
@@ -196,10 +195,18 @@
   async function ask(index) {
     predict.active = index;
     predict.asked.add(index);
-    const response = await fetch(`/runs/${runId}/questions/${index}`);
-    await swapInto(questionPanel, await response.text());
-    const first = questionPanel.querySelector("input");
-    if (first) first.focus();
+    await htmx.ajax("GET", `/runs/${runId}/questions/${index}`, { target: questionPanel, swap: "innerHTML" });
+    const ask = questionPanel.querySelector(".ask");
+    if (ask) ask.focus(); // read out; arrows do not change an answer nobody chose yet
+  }
+
+  function resetPredictions() {
+    predict.asked.clear();
+    predict.right = 0;
+    predict.answered = 0;
+    if (predict.active !== null) questionPanel.replaceChildren();
+    predict.active = null;
+    showScore();
   }
 
   function closeQuestion() {
@@ -208,20 +215,12 @@
     play();
   }
 
-  questionPanel.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const form = event.target;
-    const choice = form.elements.choice.value;
-    if (choice === "") return;
-    const response = await fetch(`/runs/${runId}/questions/${form.dataset.question}/answer`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ choice: Number(choice) }),
-    });
-    await swapInto(questionPanel, await response.text());
+  // The answer is posted by htmx (hx-post on the form); the verdict it swaps in is counted.
+  questionPanel.addEventListener("htmx:after:swap", () => {
     const verdict = questionPanel.querySelector("[data-correct]");
+    if (!verdict || predict.active === null) return;
     predict.answered += 1;
-    if (verdict && verdict.dataset.correct === "true") predict.right += 1;
+    if (verdict.dataset.correct === "true") predict.right += 1;
     showScore();
     const next = questionPanel.querySelector('[data-action="continue"]');
     if (next) next.focus();
@@ -236,16 +235,6 @@
     if (predictBox.checked) loadStops();
     showScore();
   });
-
-  // -- the whole run, once it has ended ---------------------------------------------------
-
-  let summaryLoaded = false;
-  async function loadSummary() {
-    if (summaryLoaded) return;
-    summaryLoaded = true;
-    const response = await fetch(summary.dataset.src);
-    if (response.ok) await swapInto(summary, await response.text());
-  }
 
   // A #step=N link followed on this page moves there too.
   window.addEventListener("hashchange", () => {

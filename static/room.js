@@ -1,60 +1,111 @@
-// A classroom room over its websocket. The presenter's player drives the cursor; students
-// follow it, may look back privately, and answer the questions the presenter opens.
+// A classroom room over its websocket (htmx's hx-ws on #room). The server renders what the
+// room shows (role, question, tally, reveal) and htmx swaps it in; this script keeps what only
+// the browser knows: the presenter token and member id it holds, and which step it shows.
 (() => {
   "use strict";
   const room = document.getElementById("room");
   if (!room) return;
   const code = room.dataset.code;
   const runId = room.dataset.run;
-  const presenting = room.dataset.role === "presenter";
+  const presenterPage = room.dataset.role === "presenter";
   const stage = document.getElementById("stage");
   const status = document.getElementById("room-status");
-  const questionPanel = presenting ? document.getElementById("tally") : document.getElementById("question");
+  const position = document.getElementById("position");
+  const total = Number(room.dataset.total || 0);
   const state = {
-    socket: null, roomCursor: 0, cursor: 0, total: 0, following: true, question: null, retry: 500,
-    serverMoves: false, // the presenter follows the server only where the server moves the room
+    presenting: false, // what the server admitted this page as
+    roomCursor: Number(room.dataset.cursor || 0),
+    cursor: Number(room.dataset.cursor || 0),
+    following: true,
+    pending: [], // cursors this presenter sent; their echoes are not moves to follow
+    connection: null,
   };
 
-  // -- connection -----------------------------------------------------------------------
+  // -- the presenter token: it arrives in the URL fragment and never goes to the server's logs
 
-  function connect(name) {
-    const params = new URLSearchParams();
-    if (presenting) params.set("token", localStorage.getItem(`room-token:${code}`) || "");
-    if (name) params.set("name", name);
-    const member = localStorage.getItem(`room-member:${code}`);
-    if (member) params.set("member", member);
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/rooms/${code}?${params}`);
-    state.socket = socket;
-    socket.addEventListener("message", (event) => receive(JSON.parse(event.data)));
-    socket.addEventListener("open", () => { state.retry = 500; });
-    socket.addEventListener("close", (event) => {
-      if (socket !== state.socket) return;
-      if (event.code >= 4400) return; // refused: the error message says why
-      status.textContent = "Connection lost; reconnecting…";
-      setTimeout(() => connect(name), state.retry);
-      state.retry = Math.min(state.retry * 2, 8000);
-    });
+  function takeTokenFromAddress() {
+    const match = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+    if (!match) return;
+    localStorage.setItem(`room-token:${code}`, decodeURIComponent(match[1]));
+    const rest = location.hash.replace(/(^#|&)token=[^&]+/, "$1").replace(/^#&/, "#");
+    history.replaceState(null, "", location.pathname + location.search + (rest === "#" ? "" : rest));
   }
 
+  function token() {
+    return presenterPage ? localStorage.getItem(`room-token:${code}`) || "" : "";
+  }
+
+  function showPresenterLink() {
+    const box = document.getElementById("presenter-link-box");
+    const link = document.getElementById("presenter-link");
+    const noToken = document.getElementById("no-token");
+    if (noToken) noToken.hidden = token() !== "";
+    if (!box || !link || token() === "") return;
+    link.href = `${location.origin}/rooms/${code}/present#token=${encodeURIComponent(token())}`;
+    box.hidden = false;
+  }
+
+  // -- the connection: htmx opens it; the query carries who this browser is ------------------
+
+  room.addEventListener("htmx:ws:before:connection", (event) => {
+    const params = new URLSearchParams();
+    if (token()) params.set("token", token());
+    const name = localStorage.getItem("room-name");
+    if (!presenterPage && name) params.set("name", name);
+    const member = localStorage.getItem(`room-member:${code}`);
+    if (member) params.set("member", member);
+    const connection = event.detail.connection;
+    const query = params.toString();
+    connection.url = connection.url.split("?")[0] + (query ? `?${query}` : "");
+  });
+  room.addEventListener("htmx:ws:after:connection", (event) => {
+    state.connection = event.detail.connection;
+  });
+  room.addEventListener("htmx:ws:close", (event) => {
+    if (event.detail.code >= 4400) return; // refused: the error message says why
+    status.textContent = "Connection lost; reconnecting…";
+  });
+  room.addEventListener("htmx:ws:after:message:incoming", async (event) => {
+    receive(await event.detail.message.json());
+  });
+
   function send(message) {
-    if (state.socket && state.socket.readyState === WebSocket.OPEN) {
-      state.socket.send(JSON.stringify(message));
+    const socket = state.connection && state.connection.socket;
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  function receive(message) {
+    if (message.type === "welcome") {
+      state.presenting = message.role === "presenter";
+      state.pending = [];
+      if (message.member) localStorage.setItem(`room-member:${code}`, message.member);
+    } else if (message.type === "cursor") {
+      moved(message.cursor);
+    } else if (message.type === "error" && !message.content) {
+      status.textContent = message.message; // a refused connection: shown as text
     }
   }
 
-  // -- showing a cursor -----------------------------------------------------------------
+  // -- following the room's cursor --------------------------------------------------------------
+
+  function moved(cursor) {
+    state.roomCursor = cursor;
+    if (state.presenting && state.pending.length && state.pending[0] === cursor) {
+      state.pending.shift(); // our own step coming back: we are already there, or further
+      return;
+    }
+    state.pending = [];
+    if (presenterPage) {
+      location.hash = `step=${cursor}`; // the player moves there
+    } else if (state.following) {
+      show(cursor);
+    }
+  }
 
   let renderToken = 0;
   async function show(cursor) {
     state.cursor = cursor;
-    const position = document.getElementById("position");
-    if (position && !presenting) position.textContent = `${cursor} / ${state.total}`;
-    if (presenting) {
-      if (cursor !== Number(stage.dataset.cursor)) location.hash = `step=${cursor}`; // the player moves
-      return;
-    }
-
+    position.textContent = `${cursor} / ${total}`;
     const token = ++renderToken;
     const response = await fetch(`/runs/${runId}/stage?cursor=${cursor}`);
     if (!response.ok || token !== renderToken) return;
@@ -67,154 +118,42 @@
   function follow(on) {
     state.following = on;
     room.classList.toggle("looking-back", !on);
-    status.textContent = on ? "Following the presenter." : "Looking on your own. Press Follow to rejoin.";
     if (on) show(state.roomCursor);
   }
 
-  // -- messages -------------------------------------------------------------------------
-
-  function receive(message) {
-    switch (message.type) {
-      case "welcome":
-        state.total = message.events || 0;
-        state.serverMoves = true; // land where the room is
-        if (message.member) localStorage.setItem(`room-member:${code}`, message.member);
-        status.textContent = presenting ? "Presenting: your steps move every student." : "Following the presenter.";
-        if (message.question) showQuestion(message.question);
-        break;
-      case "cursor":
-        state.roomCursor = message.cursor;
-        // A presenter's own steps come back as echoes, possibly behind where it already is:
-        // it moves only where the server moved the room (joining, a question, a reveal).
-        if (presenting && !state.serverMoves) break;
-        state.serverMoves = false;
-        if (state.following) show(message.cursor);
-        break;
-      case "members":
-        document.getElementById("members").textContent = message.count
-          ? `${message.count} student${message.count > 1 ? "s" : ""}: ${message.names.join(", ") || "no names given"}`
-          : "No students yet.";
-        break;
-      case "question":
-        showQuestion(message);
-        break;
-      case "tally":
-        showTally(message);
-        break;
-      case "answered":
-        for (const button of questionPanel.querySelectorAll("[data-choice]")) {
-          button.setAttribute("aria-pressed", String(Number(button.dataset.choice) === message.choice));
-        }
-        break;
-      case "reveal":
-        showReveal(message);
-        break;
-      case "question_closed":
-        state.question = null;
-        questionPanel.replaceChildren();
-        break;
-      case "error":
-        state.serverMoves = false; // whatever was asked did not happen
-        status.textContent = message.message;
-        break;
-    }
+  function look(step) {
+    follow(false);
+    show(Math.max(0, Math.min(total, state.cursor + step)));
   }
 
-  // Build the question's markup with textContent only: names and texts are never HTML.
-  function element(tag, className, text) {
-    const node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
+  // -- controls ---------------------------------------------------------------------------------
 
-  function showQuestion(question) {
-    state.question = question;
-    const box = element("div", "question");
-    box.append(element("p", "question-label", "Predict"), element("p", "ask", question.ask));
-    const list = element("div", "choices");
-    question.choices.forEach((text, index) => {
-      const item = element(presenting ? "p" : "button", "choice-button", text);
-      item.dataset.choice = String(index);
-      if (!presenting) {
-        item.type = "button";
-        item.setAttribute("aria-pressed", String(question.answer === index));
-        item.addEventListener("click", () => send({ type: "answer", choice: index }));
-      }
-      list.append(item);
-    });
-    box.append(list);
-    if (presenting) {
-      const actions = element("p", "question-actions");
-      const reveal = element("button", "primary", "Reveal what happened");
-      reveal.type = "button";
-      reveal.addEventListener("click", () => { state.serverMoves = true; send({ type: "reveal" }); });
-      const close = element("button", "", "Close the question");
-      close.type = "button";
-      close.addEventListener("click", () => send({ type: "close_question" }));
-      actions.append(reveal, close);
-      box.append(element("p", "tally-line", "No answers yet."), actions);
-    }
-    questionPanel.replaceChildren(box);
-    if (question.right !== undefined && question.right !== null) showReveal(question);
-  }
-
-  function showTally(tally) {
-    if (!state.question) return;
-    const rows = questionPanel.querySelectorAll("[data-choice]");
-    rows.forEach((row, index) => {
-      const count = tally.counts[index] || 0;
-      row.textContent = `${state.question.choices[index]} — ${count}`;
-      row.style.setProperty("--share", `${tally.answered ? (100 * count) / tally.answered : 0}%`);
-    });
-    const line = questionPanel.querySelector(".tally-line");
-    if (line) line.textContent = `${tally.answered} of ${tally.members} students answered.`;
-  }
-
-  function showReveal(reveal) {
-    for (const row of questionPanel.querySelectorAll("[data-choice]")) {
-      const right = Number(row.dataset.choice) === reveal.right;
-      row.classList.toggle("right", right);
-      row.prepend(right ? "✓ " : "");
-      if (!presenting) row.disabled = true;
-    }
-    const box = questionPanel.querySelector(".question");
-    if (box && reveal.explain) box.append(element("p", "explain", reveal.explain));
-  }
-
-  // -- controls -------------------------------------------------------------------------
-
-  if (presenting) {
+  if (presenterPage) {
+    takeTokenFromAddress();
+    showPresenterLink();
     stage.addEventListener("player:rendered", (event) => {
-      if (event.detail.cursor === state.roomCursor) return;
-      state.roomCursor = event.detail.cursor;
-      send({ type: "goto", cursor: event.detail.cursor });
+      const cursor = event.detail.cursor;
+      if (!state.presenting || cursor === state.roomCursor) return;
+      state.roomCursor = cursor;
+      state.pending.push(cursor);
+      send({ type: "goto", cursor });
     });
-    room.addEventListener("click", (event) => {
-      const button = event.target.closest("[data-ask]");
-      if (!button) return;
-      state.serverMoves = true;
-      send({ type: "open_question", question: Number(button.dataset.ask) });
-    });
-    connect("");
   } else {
+    const looks = { back: () => look(-1), forward: () => look(1), follow: () => follow(true) };
     room.addEventListener("click", (event) => {
       const button = event.target.closest("[data-look]");
-      if (!button) return;
-      const look = button.dataset.look;
-      if (look === "follow") return follow(true);
-      follow(false);
-      show(Math.max(0, Math.min(state.total, state.cursor + (look === "back" ? -1 : 1))));
+      if (button) looks[button.dataset.look]();
     });
-    const form = document.getElementById("name-form");
+    // A clicker or the keyboard: arrows and Page Up/Down look around, Space or F follows.
+    const keys = { back: "back", forward: "forward", toggle: "follow", end: "follow" };
+    document.addEventListener("keydown", (event) => {
+      const action = window.playbackKey(event, { f: "toggle" });
+      if (action && keys[action]) looks[keys[action]]();
+    });
     const nameInput = document.getElementById("name");
     nameInput.value = localStorage.getItem("room-name") || "";
-    form.addEventListener("submit", (event) => {
-      event.preventDefault();
-      localStorage.setItem("room-name", nameInput.value);
-      if (state.socket) state.socket.close();
-      connect(nameInput.value); // a new name: join again under it
+    document.getElementById("name-form").addEventListener("submit", () => {
+      localStorage.setItem("room-name", nameInput.value); // kept for the next visit
     });
-    connect(nameInput.value); // follow at once; a name can be given any time
   }
 })();

@@ -104,6 +104,11 @@ class Member:
         return await self.next()
 
 
+def data(message: dict[str, Any]) -> dict[str, Any]:
+    """A message without its rendered `content`: the data every client can read."""
+    return {k: v for k, v in message.items() if k != "content"}
+
+
 def ws_url(site: str, code: str, **params: str) -> str:
     query = f"?{urlencode(params)}" if params else ""
     return site.replace("http://", "ws://") + f"/ws/rooms/{code}{query}"

@@ -82,7 +82,7 @@ def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
     code = presenter.locator("#room").get_attribute("data-code")
     assert code and len(code) == 6
     expect(presenter.locator(".qr")).to_be_visible()
-    expect(presenter.locator("#room-status")).to_contain_text("Presenting")
+    expect(presenter.locator("#role-line")).to_contain_text("You are presenting room")
 
     students = []
     for number, context in enumerate(people[1:3], start=1):
@@ -91,6 +91,7 @@ def test_a_room_follows_its_presenter_and_only_the_presenter_drives(
         student.get_by_label("Your name").fill(f"<b>student {number}</b>")
         student.get_by_role("button", name="Use this name").click()
         expect(student.locator("#room-status")).to_contain_text("Following")
+        expect(student.locator("#role-line")).to_contain_text(f"as <b>student {number}</b>")
         students.append(student)
     expect(presenter.locator("#members")).to_contain_text("2 students")
     expect(presenter.locator("#members")).to_contain_text("<b>student 1</b>")  # shown as text
@@ -170,3 +171,46 @@ def test_the_projector_theme_is_a_remembered_toggle(page: Page, site: str) -> No
         "aria-pressed", "true"
     )
     page.screenshot(path=screenshot_path("projector_home_1024"))
+
+
+def test_presenting_is_handed_to_another_device_by_the_presenter_link(
+    site: str, lesson: dict[str, Any], people: list[BrowserContext]
+) -> None:
+    total = len(lesson["events"])
+    laptop = people[0].new_page()
+    laptop.goto(f"{site}/runs/{lesson['id']}")
+    laptop.get_by_role("button", name="Open a classroom room").click()
+    expect(laptop.locator("#role-line")).to_contain_text("You are presenting room")
+    code = laptop.locator("#room").get_attribute("data-code")
+    link = laptop.locator("#presenter-link").get_attribute("href")
+    assert link and re.search(rf"/rooms/{code}/present#token=.+", link)
+
+    # Another browser without the token: the presenter's address alone makes it a student.
+    stranger = people[1].new_page()
+    stranger.goto(f"{site}/rooms/{code}/present")
+    expect(stranger.locator("#role-line")).to_contain_text("You are a student in room")
+    expect(stranger.locator("#no-token")).to_be_visible()
+    expect(stranger.locator("#presenter-link-box")).to_be_hidden()
+
+    # The projector's PC opens the presenter link: it presents, and the token leaves the URL.
+    projector = people[2].new_page()
+    projector.goto(link)
+    expect(projector.locator("#role-line")).to_contain_text("You are presenting room")
+    expect(projector).not_to_have_url(re.compile("token"))
+    student = people[3].new_page()
+    student.goto(f"{site}/rooms/{code}")
+    expect(student.locator("#role-line")).to_contain_text("You are a student")
+
+    # Either presenter drives; the other presenter, the student and the stranger follow.
+    for _ in range(3):
+        laptop.get_by_role("button", name="Step forward").click()
+    for page in (laptop, projector, stranger, student):
+        _position(page, 3, total)
+    projector.get_by_role("button", name="Step forward").click()
+    projector.get_by_role("button", name="Step forward").click()
+    for page in (laptop, projector, stranger, student):
+        _position(page, 5, total)
+    stranger.get_by_role("button", name="Step forward").click()  # moves only itself
+    _position(stranger, 6, total)
+    _position(student, 5, total)
+    projector.screenshot(path=screenshot_path("room_presenter_handed_over"))

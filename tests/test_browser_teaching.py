@@ -77,9 +77,16 @@ def test_function_scope_side_by_side_with_the_default_scope(
     summary.get_by_label("Compare side by side with").select_option(default["id"])
     summary.get_by_role("button", name="Compare").click()
     expect(page).to_have_url(re.compile(r"/compare\?"))
-    orders = page.locator("table.side-by-side tr:last-child td").all_inner_texts()
+    first = page.locator('table.side-by-side[data-request="1"]')
+    orders = first.locator("tr:last-child td").all_inner_texts()
     assert orders == ["1 → 2 → 3 → 4 → 5 → 6 → 7", "1 → 2 → 3 → 4 → 7 → 5 → 6"]
-    expect(page.locator("td.differs")).to_have_count(2)  # only the default scope differs
+    expect(first.locator("td.differs")).to_have_count(2)  # only the default scope differs
+    # Every request is there, with the status each client got: the failing commit of the
+    # second request is a 500 with scope="function" and a 200 sent too early by default.
+    expect(page.locator("table.side-by-side")).to_have_count(2)
+    statuses = page.locator('table.side-by-side[data-request="2"] .status').all_inner_texts()
+    assert statuses == [str(run["requests"][1]["status"]) for run in (function, default)]
+    assert statuses[0] != statuses[1]
     page.screenshot(path=screenshot_path("side_by_side"), full_page=True)
     assert errors == []
 

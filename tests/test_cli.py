@@ -14,9 +14,16 @@ import httpx
 from visualizer.execution.scenarios import Registry
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(*args: str, columns: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    if columns is not None:
+        env["COLUMNS"] = columns
     return subprocess.run(
-        [sys.executable, "-m", "visualizer", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "visualizer", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
 
 
@@ -103,7 +110,8 @@ def test_run_shows_lanes_textbook_against_reality_and_a_transcript() -> None:
 def test_run_all_prints_one_line_per_scenario_with_progress(registry: Registry) -> None:
     result = _cli("run", "--all")
     assert result.returncode == 0, result.stdout
-    lines = result.stdout.splitlines()
+    header, *lines = result.stdout.splitlines()
+    assert header.split()[:2] == ["scenario", "statuses"]
     assert [line.split()[0] for line in lines] == registry.names
     assert f"[{len(registry)}/{len(registry)}] running" in result.stderr
     create = next(line for line in lines if line.startswith("create_item"))
@@ -166,3 +174,33 @@ def test_a_program_file_that_cannot_run_says_why_in_one_line(tmp_path: Path) -> 
     )
     missing = _cli("run", str(tmp_path / "nope.py"), "--request", "GET /")
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_run_fits_the_terminal_width_and_keeps_every_sql_statement_whole() -> None:
+    for args, columns, width in [(("--width", "80"), None, 80), ((), "60", 60)]:
+        result = _cli("run", "pool_exhaustion", *args, columns=columns)
+        assert result.returncode == 0, result.stderr
+        lines = result.stdout.splitlines()
+        assert max(len(line) for line in lines) <= width, width
+    result = _cli("run", "create_item", "--width", "80")
+    assert "> SELECT items.id, items.name FROM items WHERE items.id = ?" in result.stdout
+    assert "> INSERT INTO items (name) VALUES (?)" in result.stdout
+    narrow = _cli("run", "create_item", "--width", "20")
+    assert narrow.returncode == 2 and "at least 40" in narrow.stderr
+
+
+def test_lane_digits_never_hide_each_other_and_keep_their_order() -> None:
+    from visualizer.cli.terminal import _columns
+
+    assert _columns([5, 5, 5], 10) == [5, 6, 7]
+    assert _columns([9, 9, 9], 10) == [7, 8, 9]  # squeezed left at the end, still in order
+    assert _columns([0, 3, 3, 9], 10) == [0, 3, 4, 9]
+    result = _cli("run", "concurrent_requests", "--width", "70")
+    lines = result.stdout.splitlines()
+    bars = [
+        (i, line) for i, line in enumerate(lines) if line.startswith("  request ") and "|" in line
+    ]
+    assert len(bars) == 3
+    for index, bar in bars:
+        digits = [c for c in bar.split("|")[1] if c.isdigit()]
+        assert digits == lines[index + 1].split(), bar

@@ -10,6 +10,7 @@ import httpx
 from tests.helpers import run_async
 from tests.room_support import (
     QUESTIONS,
+    data,
     first_stop,
     import_run,
     joined,
@@ -44,7 +45,9 @@ def test_the_presenter_moves_every_student_and_a_late_joiner_lands_there(
     seen, late_cursor, extra = run_async(scenario())
     assert seen == [{"type": "cursor", "cursor": 7}] * 3
     assert late_cursor == 7 and extra["late"]["role"] == "student"
-    assert extra["members"] == {"type": "members", "count": 3, "names": ["Ann", "Bob"]}
+    assert data(extra["members"]) == {"type": "members", "count": 3, "names": ["Ann", "Bob"]}
+    assert '<template hx type="partial" hx-target="#members"' in extra["members"]["content"]
+    assert "3 students: Ann, Bob" in extra["members"]["content"]
     assert room_state(site, code)["cursor"] == 7
 
 
@@ -175,25 +178,34 @@ def test_answers_reach_the_tally_and_the_reveal_is_what_the_events_prove(
         "ask": "Which comes first?",
         "choices": ["the client gets its response", "the session closes"],
     }
-    assert seen["question"] == [ask] * 3  # never the answer, never the claims
+    assert [data(q) for q in seen["question"]] == [ask] * 3  # never the answer, nor the claims
+    assert all('hx-target="#question"' in q["content"] for q in seen["question"])
+    assert all('aria-pressed="true"' not in q["content"] for q in seen["question"])
     assert seen["cursor"] == [{"type": "cursor", "cursor": stop}] * 3
     assert [a["choice"] for a in seen["answered"]] == [0, 1, 0, 1]
-    assert seen["tally"] == {
+    tally = seen["tally"]["content"]
+    assert 'hx-target="#tally"' in tally
+    assert "— 2" in tally and "3 of 3 students answered." in tally
+    assert data(seen["tally"]) == {
         "type": "tally",
         "question": 0,
         "counts": [1, 2],
         "answered": 3,
         "members": 3,
     }
-    reveal = seen["reveal"][0]
-    assert seen["reveal"] == [reveal] * 3
+    reveal = data(seen["reveal"][0])
+    assert [data(r) for r in seen["reveal"]] == [reveal] * 3
     assert reveal["right"] == right and reveal["counts"] == [1, 2]
+    # Each student's reveal is written for them: their own answer, right or not.
+    verdicts = ["Right!" in r["content"] for r in seen["reveal"]]
+    assert verdicts == [right == 0, right == 1, right == 1]
     assert reveal["explain"] == QUESTIONS[0]["explain"]
     assert seen["after"] == [{"type": "cursor", "cursor": stop + 1}] * 3
     assert room_lesson["events"][stop]["kind"] == "session.close"  # the event now shown
     assert seen["late"]["type"] == "error" and "revealed" in seen["late"]["message"]
     assert seen["rejoined"]["answer"] == 1 and seen["rejoined"]["right"] == right
-    assert seen["closed"] == {"type": "question_closed", "question": 0}
+    assert data(seen["closed"]) == {"type": "question_closed", "question": 0}
+    assert 'hx-target="#question" hx-swap="innerMorph"></template>' in seen["closed"]["content"]
     assert room_state(site, code)["question"] is None
 
 
@@ -245,3 +257,39 @@ def test_malformed_messages_get_errors_and_the_connection_stays_usable(
     assert f"between 0 and {last}" in presenter_replies[3]["message"]
     assert rest["unchanged"]["cursor"] == 0 and rest["unchanged"]["question"] is None
     assert rest["moved"] == {"type": "cursor", "cursor": last}
+
+
+def test_a_student_names_itself_over_the_socket_and_names_are_never_markup(
+    site: str, room_run: str
+) -> None:
+    room = open_room(site, room_run)
+    code, token = room["code"], room["presenter_token"]
+
+    async def scenario() -> dict[str, Any]:
+        async with (
+            joined(site, code, token=token) as (presenter, _, _),
+            joined(site, code) as (student, welcome, _),
+        ):
+            await presenter.until("members", count=1)
+            named = await student.reply({"type": "name", "name": "<b>Ann</b>\u202e\x07"})
+            members = await presenter.until("members")
+            refused = await presenter.reply({"type": "name", "name": "Teacher"})
+            bad = await student.reply({"type": "name", "name": 7})
+            return {
+                "welcome": welcome,
+                "named": named,
+                "members": members,
+                "refused": refused,
+                "bad": bad,
+            }
+
+    seen = run_async(scenario())
+    assert "You are a student in room" in seen["welcome"]["content"]
+    assert seen["named"]["type"] == "named" and seen["named"]["name"] == "<b>Ann</b>"
+    assert "as &lt;b&gt;Ann&lt;/b&gt;" in seen["named"]["content"]
+    assert seen["members"]["names"] == ["<b>Ann</b>"]
+    assert "&lt;b&gt;Ann&lt;/b&gt;" in seen["members"]["content"]
+    assert "<b>" not in seen["members"]["content"]
+    assert seen["refused"]["type"] == "error" and "presenter" in seen["refused"]["message"]
+    assert seen["bad"]["type"] == "error"
+    assert 'hx-target="#room-status"' in seen["bad"]["content"]

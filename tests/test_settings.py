@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from visualizer.locations import DATA_DIR, PROJECT_DIR
+from visualizer.locations import PROJECT_DIR, default_data_dir
 from visualizer.web.settings import Settings, SettingsError
 
 
 def test_defaults_need_no_configuration() -> None:
     settings = Settings.from_env({})
     assert (settings.host, settings.port) == ("127.0.0.1", 8000)
-    assert settings.data_dir == DATA_DIR
+    assert settings.data_dir == default_data_dir() == PROJECT_DIR / "data"  # a checkout
 
 
 def test_the_environment_then_overrides_win() -> None:
@@ -63,9 +63,33 @@ def test_the_readme_table_lists_every_setting_with_its_default() -> None:
     for name, field in Settings.model_fields.items():
         default, _ = table[names[name]]
         assert field.description, f"{name} has no help text"
-        if isinstance(field.default, Path):
-            assert f"`{field.default.name}/`" in default, f"{names[name]}: README says {default!r}"
-        elif isinstance(field.default, int | float):
-            assert float(default.strip("`")) == field.default, f"{names[name]}: {default!r}"
+        value = field.get_default(call_default_factory=True)
+        if isinstance(value, Path):
+            assert f"`{value.name}/`" in default, f"{names[name]}: README says {default!r}"
+        elif isinstance(value, int | float):
+            assert float(default.strip("`")) == value, f"{names[name]}: {default!r}"
         else:
-            assert default == f"`{field.default}`", f"{names[name]}: README says {default!r}"
+            assert default == f"`{value}`", f"{names[name]}: README says {default!r}"
+
+
+@pytest.mark.parametrize(
+    ("platform", "environ", "expected"),
+    [
+        ("linux", {"HOME": "/home/ann"}, "/home/ann/.local/share/session-visualizer"),
+        ("linux", {"HOME": "/home/ann", "XDG_DATA_HOME": "/data"}, "/data/session-visualizer"),
+        (
+            "darwin",
+            {"HOME": "/Users/ann"},
+            "/Users/ann/Library/Application Support/session-visualizer",
+        ),
+        (
+            "win32",
+            {"HOME": "C:/Users/ann", "LOCALAPPDATA": "C:/Local"},
+            "C:/Local/session-visualizer",
+        ),
+    ],
+)
+def test_outside_a_checkout_runs_are_stored_in_the_users_data_folder(
+    platform: str, environ: dict[str, str], expected: str
+) -> None:
+    assert default_data_dir(environ, platform, checkout=False) == Path(expected)

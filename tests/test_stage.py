@@ -99,3 +99,19 @@ def test_a_trace_that_lost_events_says_so_in_the_terminal(traced: Traced) -> Non
     lost = trace.model_copy(update={"warnings": ["Request 1 was still running 15 s after."]})
     assert "This trace is incomplete" in render_trace(lost)
     assert "This trace is incomplete" not in render_trace(trace)
+
+
+def test_step_numbers_in_deviation_prose_read_as_steps() -> None:
+    from visualizer.web.stage import step_refs
+
+    said = step_refs("7 the response (200) was sent 7.3 ms before 6 the session closed")
+    assert str(said) == (
+        '<span class="step-ref">step 7</span> the response (200) was sent 7.3 ms before '
+        '<span class="step-ref">step 6</span> the session closed'
+    )
+    counts = step_refs("4 found no free connection (2 of 2 checked out, overflow 0)")
+    assert str(counts).count("step-ref") == 1  # "2 of 2" are connections, not steps
+    assert (
+        str(step_refs("<b>5</b> then 5"))
+        == '&lt;b&gt;5&lt;/b&gt; then <span class="step-ref">step 5</span>'
+    )

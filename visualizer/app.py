@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -25,6 +26,7 @@ from visualizer.web.broker import Broker
 from visualizer.web.run_manager import RunManager
 from visualizer.web.services import Services, get_services
 from visualizer.web.settings import Settings
+from visualizer.web.stage import step_refs
 from visualizer.web.store import RunStore
 
 
@@ -43,13 +45,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Real FastAPI requests, their SQLAlchemy sessions, step by step.",
         lifespan=lifespan,
     )
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.filters["steps"] = step_refs  # "7 the response..." reads "step 7 the response..."
     app.state.services = Services(
         settings=settings,
         registry=Registry(),
         runs=RunManager(store, Broker(), settings.max_parallel_runs),
-        templates=Jinja2Templates(directory=TEMPLATES_DIR),
+        templates=templates,
     )
     app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
+    app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages and static files, compressed
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         pages.router,

@@ -9,19 +9,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from visualizer.classroom.protocol import (
-    Audience,
-    Material,
-    Reply,
-    Sender,
-    handle,
-    public_question,
-    tally,
-)
+from visualizer.classroom.messages import Material, Outgoing, Sender, members, tally, welcome
+from visualizer.classroom.protocol import Audience, Reply, handle
 from visualizer.classroom.store import Room, RoomStore
 
 QUEUE_SIZE = 64  # messages a member may lag behind before it is let go (it reconnects)
@@ -40,6 +32,23 @@ class Seat:
     member: str
     queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     gone: bool = False
+
+
+def texts(message: Outgoing) -> Callable[[Sender], str]:
+    """A message as text for each receiver: serialized once, or, for a personal message, once
+    per distinct message it gives (a reveal has one per answer, not one per student)."""
+    if isinstance(message, dict):
+        shared = json.dumps(message)
+        return lambda receiver: shared
+    made: dict[int, tuple[dict[str, object], str]] = {}  # the message is kept: ids stay unique
+
+    def text(receiver: Sender) -> str:
+        personal = message(receiver)
+        if id(personal) not in made:
+            made[id(personal)] = (personal, json.dumps(personal))
+        return made[id(personal)][1]
+
+    return text
 
 
 class FailedJoins:
@@ -133,7 +142,7 @@ class Hub:
         except WebSocketDisconnect:
             pass
         finally:
-            self._leave(seat)
+            self._leave(seat, material)
             writer.cancel()
 
     # -- fan-out ----------------------------------------------------------------------------
@@ -148,7 +157,7 @@ class Hub:
         elif reply.save == "soon":
             self.save_soon(room)
 
-    def _to(self, audience: Audience, seat: Seat, message: dict[str, Any]) -> None:
+    def _to(self, audience: Audience, seat: Seat, message: Outgoing) -> None:
         if audience == "all":
             self.broadcast(seat.room, message)
         elif audience == "presenters":
@@ -156,19 +165,19 @@ class Hub:
         else:
             self.send(seat, message)
 
-    def send(self, seat: Seat, message: dict[str, Any]) -> None:
-        self._put(seat, json.dumps(message))
+    def send(self, seat: Seat, message: Outgoing) -> None:
+        self._put(seat, texts(message)(Sender(seat.presenter, seat.member)))
 
-    def broadcast(self, room: Room, message: dict[str, Any]) -> None:
-        text = json.dumps(message)  # serialized once for every member
+    def broadcast(self, room: Room, message: Outgoing) -> None:
+        text = texts(message)
         for seat in list(self._seats.get(room.code, ())):
-            self._put(seat, text)
+            self._put(seat, text(Sender(seat.presenter, seat.member)))
 
-    def to_presenters(self, room: Room, message: dict[str, Any]) -> None:
-        text = json.dumps(message)
+    def to_presenters(self, room: Room, message: Outgoing) -> None:
+        text = texts(message)
         for seat in list(self._seats.get(room.code, ())):
             if seat.presenter:
-                self._put(seat, text)
+                self._put(seat, text(Sender(seat.presenter, seat.member)))
 
     def _put(self, seat: Seat, text: str) -> None:
         if seat.gone:
@@ -194,9 +203,6 @@ class Hub:
 
     # -- membership -------------------------------------------------------------------------
 
-    def members(self, room: Room) -> dict[str, Any]:
-        return {"type": "members", "count": len(room.members), "names": room.names()}
-
     def _join(self, seat: Seat, name: str, material: Material) -> None:
         room = seat.room
         # No await from here to the end: the welcome and the broadcasts cannot interleave.
@@ -205,31 +211,16 @@ class Hub:
         if not seat.presenter:
             room.members[seat.member] = name
         self.store.touch(room)
-        question = public_question(room, material)
-        if question is not None and not seat.presenter:
-            question["answer"] = room.answers.get(seat.member)
-        welcome = {
-            "type": "welcome",
-            "role": "presenter" if seat.presenter else "student",
-            "run": room.run_id,
-            "code": room.code,
-            "members": len(room.members),
-            "question": question,
-            "member": seat.member,
-            "name": name,
-            "events": len(material.trace.events),
-            "questions": len(material.questions),
-        }
-        self.send(seat, welcome)
+        self.send(seat, welcome(room, material, Sender(seat.presenter, seat.member), name))
         self.send(seat, {"type": "cursor", "cursor": room.cursor})
         if seat.presenter:
-            self.send(seat, self.members(room))
+            self.send(seat, members(room, material))
         else:
-            self.to_presenters(room, self.members(room))
+            self.to_presenters(room, members(room, material))
         if room.question is not None:
             self.to_presenters(room, tally(room, material))
 
-    def _leave(self, seat: Seat) -> None:
+    def _leave(self, seat: Seat, material: Material) -> None:
         room = seat.room
         seats = self._seats.get(room.code, set())
         seats.discard(seat)
@@ -237,7 +228,7 @@ class Hub:
         room.connections -= 1
         if not seat.presenter and all(other.member != seat.member for other in seats):
             room.members.pop(seat.member, None)
-            self.to_presenters(room, self.members(room))
+            self.to_presenters(room, members(room, material))
         if not seats:
             self._seats.pop(room.code, None)
             if self.store.get(room.code) is room:

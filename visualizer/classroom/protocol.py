@@ -1,6 +1,7 @@
 """The room protocol: each client message checked, applied to its room, and answered.
 
-Pure: `handle` changes the room and returns what to send to whom; the hub delivers it.
+Pure: `handle` changes the room and returns what to send to whom; the hub delivers it. What
+each message says, and the markup it carries, is written in `messages`.
 """
 
 from __future__ import annotations
@@ -8,93 +9,39 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-from visualizer.classroom.store import Room
-from visualizer.contract.trace import Question, Trace
-from visualizer.lesson.questions import judge, stop_cursor
+from visualizer.classroom.messages import (
+    Material,
+    Message,
+    Outgoing,
+    Sender,
+    error,
+    members,
+    personal,
+    question_view,
+    revealed,
+    tally,
+)
+from visualizer.classroom.store import Room, clean_name
 
 MAX_MESSAGE_CHARS = 4096
-Message = dict[str, Any]
 Audience = Literal["all", "presenters", "sender"]
-
-
-@dataclass(frozen=True, slots=True)
-class Material:
-    """What a room teaches: a finished run's trace and its questions."""
-
-    trace: Trace
-
-    @property
-    def questions(self) -> list[Question]:
-        return self.trace.questions
-
-    def stop(self, question: Question) -> int | None:
-        return stop_cursor(question, self.trace)
-
-
-@dataclass(frozen=True, slots=True)
-class Sender:
-    """Who sent a message: the presenter, or a student with their member id."""
-
-    presenter: bool
-    member: str
 
 
 @dataclass(slots=True)
 class Reply:
     """What handling one message produced: messages by audience, and whether to store the room."""
 
-    out: list[tuple[Audience, Message]] = field(default_factory=list)
+    out: list[tuple[Audience, Outgoing]] = field(default_factory=list)
     save: Literal["no", "now", "soon"] = "no"
 
-    def to(self, audience: Audience, message: Message) -> None:
+    def to(self, audience: Audience, message: Outgoing) -> None:
         self.out.append((audience, message))
 
 
 class Rejected(Exception):
     """A message that cannot be applied; the sender is told why, and nothing changes."""
-
-
-def tally(room: Room, material: Material) -> Message:
-    question = material.questions[room.question] if room.question is not None else None
-    return {
-        "type": "tally",
-        "question": room.question,
-        "counts": room.counts(len(question.choices)) if question else [],
-        "answered": len(room.answers),
-        "members": len(room.members),
-    }
-
-
-def _revealed(room: Room, material: Material, index: int) -> Message:
-    """What the recorded events prove, with how the class answered."""
-    question = material.questions[index]
-    right = judge(question, material.trace, -1).right  # the events decide, not the author
-    return {
-        "question": index,
-        "right": right,
-        "explain": question.explain,
-        "counts": room.counts(len(question.choices)),
-        "answered": len(room.answers),
-        "correct": sum(1 for choice in room.answers.values() if choice == right),
-    }
-
-
-def public_question(room: Room, material: Material) -> Message | None:
-    """The open question as every member may see it: never the answer before the reveal."""
-    if room.question is None:
-        return None
-    question = material.questions[room.question]
-    shown: Message = {
-        "question": room.question,
-        "ask": question.ask,
-        "choices": [choice.text for choice in question.choices],
-        "revealed": room.revealed,
-    }
-    if room.revealed:
-        shown.update(_revealed(room, material, room.question))
-    return shown
 
 
 def _whole(message: Message, key: str) -> int:
@@ -131,7 +78,7 @@ def _open_question(room: Room, material: Material, message: Message, reply: Repl
     # A question about an event that never happened stops where the class already is.
     room.open_question(index, room.cursor if stop is None else stop)
     public = {"ask": question.ask, "choices": [choice.text for choice in question.choices]}
-    reply.to("all", {"type": "question", "question": index, **public})
+    reply.to("all", personal(room, material, {"type": "question", "question": index, **public}))
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
     reply.to("presenters", tally(room, material))
 
@@ -142,14 +89,15 @@ def _reveal(room: Room, material: Material, message: Message, reply: Reply) -> N
     stop = material.stop(material.questions[index])
     # One past the stop shows the real event; an absent event is shown by the whole run.
     room.cursor = len(material.trace.events) if stop is None else stop + 1
-    reply.to("all", {"type": "reveal", **_revealed(room, material, index)})
+    reply.to("all", personal(room, material, {"type": "reveal", **revealed(room, material, index)}))
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
 
 
 def _close_question(room: Room, material: Material, message: Message, reply: Reply) -> None:
     index = _open(room)
     room.close_question()
-    reply.to("all", {"type": "question_closed", "question": index})
+    content = material.views.no_question()
+    reply.to("all", {"type": "question_closed", "question": index, "content": content})
 
 
 Action = Callable[[Room, Material, Message, Reply], None]
@@ -171,9 +119,25 @@ def _answer(room: Room, sender: Sender, material: Material, message: Message, re
     if not 0 <= choice < count:
         raise Rejected(f"the choice must be between 0 and {count - 1}")
     room.answers[sender.member] = choice  # one answer per member: a new one replaces it
-    reply.to("sender", {"type": "answered", "question": index, "choice": choice})
+    content = question_view(room, material, sender)
+    reply.to(
+        "sender", {"type": "answered", "question": index, "choice": choice, "content": content}
+    )
     reply.to("presenters", tally(room, material))
     reply.save = "soon"  # a burst of answers is stored in one write
+
+
+def _name(room: Room, sender: Sender, material: Material, message: Message, reply: Reply) -> None:
+    """A student gives (or changes) the name the presenter sees."""
+    if sender.presenter:
+        raise Rejected("the presenter has no name in the room")
+    raw = message.get("name")
+    if not isinstance(raw, str):
+        raise Rejected('"name" must be text')
+    name = room.members[sender.member] = clean_name(raw)
+    content = material.views.role("student", room.code, name)
+    reply.to("sender", {"type": "named", "name": name, "content": content})
+    reply.to("presenters", members(room, material))
 
 
 def _parse(text: str | None) -> Message:
@@ -200,6 +164,8 @@ def handle(room: Room, sender: Sender, material: Material, text: str | None) -> 
             reply.to("sender", {"type": "pong"})
         elif kind == "answer":
             _answer(room, sender, material, message, reply)
+        elif kind == "name":
+            _name(room, sender, material, message, reply)
         elif kind not in PRESENTER_ONLY:
             raise Rejected(f"unknown message type {kind!r}")
         else:
@@ -208,6 +174,6 @@ def handle(room: Room, sender: Sender, material: Material, text: str | None) -> 
                 raise Rejected(f"only the presenter can {what}")
             action(room, material, message, reply)
             reply.save = "now"
-    except Rejected as error:
-        return Reply([("sender", {"type": "error", "message": str(error)})])
+    except Rejected as rejected:
+        return Reply([("sender", error(material, str(rejected)))])
     return reply

@@ -14,8 +14,9 @@ from pydantic import BaseModel
 from starlette.requests import HTTPConnection
 
 from visualizer.classroom.hub import Hub, Refused
-from visualizer.classroom.protocol import Material, public_question
+from visualizer.classroom.messages import Material, public_question
 from visualizer.classroom.store import Room, clean_name
+from visualizer.classroom.views import RoomViews
 from visualizer.web.services import Services, ServicesDep, get_services
 from visualizer.web.store import DONE
 
@@ -54,7 +55,7 @@ HubDep = Annotated[Hub, Depends(get_hub)]
 
 def _material(svc: Services, room: Room) -> Material | None:
     trace = svc.runs.trace(room.run_id)
-    return Material(trace) if trace is not None else None
+    return Material(trace, RoomViews(svc.templates.env)) if trace is not None else None
 
 
 def _address(connection: HTTPConnection) -> str:

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import socket
 import sys
 import threading
@@ -17,7 +18,14 @@ from pathlib import Path
 
 import uvicorn
 
-from visualizer.cli.terminal import render_list, render_summary_line, render_trace
+from visualizer.cli.terminal import (
+    MIN_WIDTH,
+    SUMMARY_HEADER,
+    WIDTH,
+    render_list,
+    render_summary_line,
+    render_trace,
+)
 from visualizer.execution.runner import ProgramError, run_scenario
 from visualizer.execution.scenarios import (
     Registry,
@@ -43,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("list", help="list the scenarios")
+    listing = commands.add_parser("list", help="list the scenarios")
     run = commands.add_parser(
         "run", help="run a scenario, or any program file, and show what really happened"
     )
@@ -61,7 +69,25 @@ def _parser() -> argparse.ArgumentParser:
         "replaces the program's own SCENARIO requests",
     )
     run.add_argument("--app", help="the program's app, by name, if it defines several")
+    for command in (listing, run):
+        command.add_argument(
+            "--width",
+            type=_width,
+            help=f"characters per line (default: the terminal's width, COLUMNS, or {WIDTH})",
+        )
     return parser
+
+
+def _width(text: str) -> int:
+    value = int(text)
+    if value < MIN_WIDTH:
+        raise argparse.ArgumentTypeError(f"at least {MIN_WIDTH} characters")
+    return value
+
+
+def _terminal_width(asked: int | None) -> int:
+    """--width, else COLUMNS or the terminal's own width, else a default for pipes."""
+    return asked or max(shutil.get_terminal_size((WIDTH, 24)).columns, MIN_WIDTH)
 
 
 class _NotScenarioServers(logging.Filter):
@@ -136,6 +162,7 @@ def serve(settings: Settings, open_browser: bool) -> int:
 def run_all(registry: Registry) -> int:
     """Every scenario, one line each, with progress on stderr while they run."""
     total, failed = len(registry), 0
+    print(SUMMARY_HEADER, flush=True)
     for number, scenario in enumerate(registry, start=1):
         print(f"[{number}/{total}] running {scenario.name}...", file=sys.stderr, flush=True)
         try:
@@ -166,7 +193,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return serve(settings, open_browser=not args.no_browser)
     registry = Registry()
     if args.command == "list":
-        print(render_list(registry))
+        print(render_list(registry, _terminal_width(args.width)))
         return 0
     _quiet_scenario_servers()
     if args.all:
@@ -180,7 +207,10 @@ def _main(argv: Sequence[str] | None) -> int:
     except (ScenarioError, ProgramError) as error:
         print(f"session-visualizer: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(document_json(trace)) if args.json else render_trace(trace))
+    if args.json:
+        print(json.dumps(document_json(trace)))
+    else:
+        print(render_trace(trace, _terminal_width(args.width)))
     return 0
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
-from visualizer.contract.trace import Question, Trace
+from visualizer.contract.document import Deviation
+from visualizer.contract.trace import Question, Trace, TraceRequest
 from visualizer.execution.scenarios import Scenario, ScenarioError
-from visualizer.lesson.comparison import compare
+from visualizer.lesson.comparison import StepComparison, compare
 from visualizer.lesson.deviations import find_deviations
 from visualizer.lesson.lanes import by_request, steps_of
 from visualizer.lesson.questions import judge, stop_cursor
+from visualizer.lesson.textbook import STEPS
 from visualizer.lesson.transcript import transcript
 from visualizer.web.services import Services, ServicesDep
 from visualizer.web.stage import stage_context
@@ -149,12 +153,27 @@ def question_page(request: Request, run_id: str, index: int, svc: ServicesDep) -
 
 
 class Answer(BaseModel):
+    """The predict form's answer: the index of the choice."""
+
     choice: int
+
+
+async def _answer_form(request: Request) -> Answer:
+    """The posted form (`choice=N`), as htmx sends it."""
+    fields = parse_qs((await request.body()).decode("utf-8", "replace"))
+    try:
+        return Answer.model_validate({"choice": fields.get("choice", [""])[0]})
+    except ValidationError:
+        raise HTTPException(422, "Choose one of the answers.") from None
 
 
 @router.post("/runs/{run_id}/questions/{index}/answer", response_class=HTMLResponse)
 def answer(
-    request: Request, run_id: str, index: int, body: Answer, svc: ServicesDep
+    request: Request,
+    run_id: str,
+    index: int,
+    body: Annotated[Answer, Depends(_answer_form)],
+    svc: ServicesDep,
 ) -> HTMLResponse:
     """Check an answer against the recorded events of this run."""
     trace = _trace(svc, run_id)
@@ -169,27 +188,49 @@ def answer(
             "question": question,
             "verdict": verdict,
             "chosen": question.choices[body.choice].text,
+            "room": False,
         },
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Side:
+    """One run in a comparison: each request's steps against the textbook, and what it told."""
+
+    run_id: str
+    trace: Trace
+    rows: dict[int, list[StepComparison]]
+    steps: dict[int, list[int]]
+    paragraphs: list[tuple[int, str]]
+    deviations: list[Deviation]
+
+    def request(self, number: int) -> TraceRequest | None:
+        return next((r for r in self.trace.requests if r.id == number), None)
+
+
+def _side(svc: Services, run_id: str) -> Side:
+    trace = _trace(svc, run_id)
+    deviations = find_deviations(trace.events)
+    lanes = by_request(trace.events)
+    return Side(
+        run_id=run_id,
+        trace=trace,
+        rows={r.id: compare(trace, r.id, deviations) for r in trace.requests},
+        steps={r.id: steps_of(lanes.get(r.id, [])) for r in trace.requests},
+        paragraphs=transcript(trace),
+        deviations=deviations,
+    )
+
+
 @router.get("/compare", response_class=HTMLResponse)
-def compare_runs(request: Request, svc: ServicesDep, left: str, right: str) -> HTMLResponse:
-    """Two runs side by side, textbook step against textbook step."""
-    sides = []
-    for run_id in (left, right):
-        trace = _trace(svc, run_id)
-        first = trace.requests[0].id if trace.requests else 1
-        deviations = find_deviations(trace.events)
-        sides.append(
-            {
-                "run_id": run_id,
-                "trace": trace,
-                "request": first,
-                "rows": compare(trace, first, deviations),
-                "paragraphs": transcript(trace),
-                "deviations": [d for d in deviations if d.request == first],
-                "steps": steps_of(by_request(trace.events).get(first, [])),
-            }
-        )
-    return svc.templates.TemplateResponse(request, "compare.html", {"sides": sides})
+def compare_runs(
+    request: Request, svc: ServicesDep, left: str = "", right: str = ""
+) -> HTMLResponse:
+    """Two runs side by side, every request, textbook step against textbook step."""
+    runs = [r for r in svc.runs.store.recent(50) if r.status == "done"]
+    context: dict[str, Any] = {"runs": runs, "left": left, "right": right, "sides": []}
+    if left and right:
+        sides = [_side(svc, left), _side(svc, right)]
+        numbers = sorted({r.id for side in sides for r in side.trace.requests})
+        context.update(sides=sides, numbers=numbers, steps=STEPS)
+    return svc.templates.TemplateResponse(request, "compare.html", context)

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from visualizer.contract.validation import explain
-from visualizer.locations import DATA_DIR
+from visualizer.locations import default_data_dir
 
 ENV_PREFIX = "SESSION_VISUALIZER_"
 
@@ -32,7 +32,7 @@ class Settings(BaseModel):
     )
     port: int = Field(default=8000, ge=1, le=65535, description="Port the server listens on.")
     data_dir: Path = Field(
-        default=DATA_DIR,
+        default_factory=default_data_dir,
         description="Folder of the visualizer's own SQLite database, where runs are stored.",
         json_schema_extra={"env": "SESSION_VISUALIZER_DATA"},
     )

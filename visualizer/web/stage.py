@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+from markupsafe import Markup, escape
 
 from visualizer.contract.document import Deviation, DeviationType
 from visualizer.contract.events import DbState, Event
@@ -23,6 +26,18 @@ DB_SYMBOLS = {
     DbState.CONNECTION.value: "●",
     DbState.CLOSED.value: "✕",
 }
+
+
+# A textbook step named by its number in a deviation's prose: "7 the response was sent after
+# 5 ...", "4 queries, then 7 send ...". Only a digit at the start or after these words is one.
+STEP_REF = re.compile(
+    r"(?:^|(?<=\bafter )|(?<=\bbefore )|(?<=\bthen )|(?<=\band ))([1-7])(?=[ :,]|$)"
+)
+
+
+def step_refs(text: str) -> Markup:
+    """The text, escaped, with each step number shown as "step N"."""
+    return Markup(STEP_REF.sub(r'<span class="step-ref">step \1</span>', str(escape(text))))
 
 
 @dataclass(frozen=True, slots=True)
