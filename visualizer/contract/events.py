@@ -8,6 +8,18 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from visualizer.contract.limits import (
+    MAX_CHECKED_OUT,
+    MAX_LINE,
+    MAX_POOL,
+    Detail,
+    Millis,
+    Name,
+    Prose,
+    RequestNumber,
+    Seq,
+)
+
 
 class DbState(StrEnum):
     """The `db` variable's state, named the way a learner would name it."""
@@ -82,9 +94,9 @@ class PoolStatus(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    checked_out: int | None = None
-    size: int | None = None
-    overflow: int | None = None
+    checked_out: int | None = Field(default=None, ge=0, le=MAX_CHECKED_OUT)
+    size: int | None = Field(default=None, ge=0, le=MAX_POOL)
+    overflow: int | None = Field(default=None, ge=0, le=MAX_POOL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,14 +119,16 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    seq: int = Field(ge=1, description="1, 2, 3 ... in the order the events happened")
-    t_ms: float = Field(description="milliseconds since the run's first event")
-    request: int | None = Field(description="the request it belongs to; None outside any")
+    seq: Seq = Field(description="1, 2, 3 ... in the order the events happened")
+    t_ms: Millis = Field(description="milliseconds since the run's first event")
+    request: RequestNumber | None = Field(description="the request it belongs to; None outside any")
     kind: EventKind
     step: Step | None = Field(description="the textbook step (1 to 7) it belongs to, if any")
-    line: int | None = Field(description="the line of the program's code that was running")
-    thread: str = Field(description='"event loop", "worker thread N" or "client"')
+    line: int | None = Field(
+        ge=1, le=MAX_LINE, description="the line of the program's code that was running"
+    )
+    thread: Name = Field(description='"event loop", "worker thread N" or "client"')
     db: DbStateName = Field(description="the state of the `db` variable at this event")
     pool: PoolStatus
-    detail: dict[str, Any] = Field(description="what the kind records: SQL, status, error...")
-    text: str = Field(description="one sentence saying what happened")
+    detail: Detail = Field(description="what the kind records: SQL, status, error...")
+    text: Prose = Field(description="one sentence saying what happened")

@@ -25,7 +25,8 @@ def first(lane: Sequence[Event], *kinds: str, after: int = 0) -> Event | None:
 def status_of(lane: Sequence[Event]) -> int | None:
     """The status the server sent for this request, if it sent one."""
     response = first(lane, "response.start")
-    return response.detail.get("status") if response else None
+    status = response.detail.get("status") if response else None
+    return status if isinstance(status, int) else None
 
 
 def is_client(event: Event) -> bool:
