@@ -65,6 +65,8 @@ def test_the_readme_table_lists_every_setting_with_its_default() -> None:
         assert field.description, f"{name} has no help text"
         if isinstance(field.default, Path):
             assert f"`{field.default.name}/`" in default, f"{names[name]}: README says {default!r}"
+        elif field.default == "":
+            assert default == "none", f"{names[name]}: README says {default!r}"
         elif isinstance(field.default, int | float):
             assert float(default.strip("`")) == field.default, f"{names[name]}: {default!r}"
         else:
