@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import platform
 import sys
 import tempfile
@@ -29,6 +30,8 @@ from visualizer.execution.client_process import ClientProcess, batches
 from visualizer.execution.publisher import EventSink, Publisher
 from visualizer.execution.scenarios import Scenario
 from visualizer.execution.server import LoopbackServer
+
+SANDBOX_PREFIX = "session-visualizer-"  # then the pid of the run's process
 
 
 @functools.cache  # read from package metadata once: they cannot change under a running process
@@ -115,7 +118,8 @@ def _run(
 ) -> tuple[list[TraceRequest], list[Event], PoolStatus]:
     module_name = f"visualizer_run_{scenario.name}_{uuid.uuid4().hex[:12]}"
     namespace: dict[str, Any] = {}
-    with tempfile.TemporaryDirectory(prefix="session-visualizer-") as sandbox:
+    # The pid in the name lets a later server remove it if this process is killed mid-run.
+    with tempfile.TemporaryDirectory(prefix=f"{SANDBOX_PREFIX}{os.getpid()}-") as sandbox:
         database_url = f"sqlite:///{Path(sandbox) / 'app.db'}"
         try:
             namespace = scenario.load(database_url, module_name)
