@@ -105,6 +105,9 @@ class Hub:
                 self.store.touch(room)
                 reply = handle(room, Sender(presenter, member), material, message.get("text"))
                 await self._deliver(seat, reply)
+                # Let the writers send before the next message: a burst from one socket then
+                # neither holds up the others nor fills its own outbox with replies.
+                await asyncio.sleep(0)
         except WebSocketDisconnect:
             pass
         finally:

@@ -66,7 +66,8 @@ class Outbox:
         self._ready.set()
 
     def __len__(self) -> int:
-        return len(self._items)
+        """Messages waiting to be sent (a replaced summary is not one)."""
+        return self._ordered + len(self._pending)
 
     async def get(self) -> str | None:
         """The next message to send, waiting for one; None once closed."""

@@ -32,7 +32,7 @@ from visualizer.contract.limits import (
 from visualizer.contract.validation import explain
 
 ScenarioName = Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,100}$")]
-Method = Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,16}$")]
+Method = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,16}$")]  # printable, no spaces
 
 
 class TraceError(ValueError):
