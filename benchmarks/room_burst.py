@@ -188,7 +188,7 @@ async def _round(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any
     return {
         "survived": survived and all_in and tallied,
         "closed": presenter.closed,
-        "join_s": join_s,
+        "join_s": join_s if all_in else float("nan"),
         "burst_s": burst_s if tallied else float("nan"),
         "messages_joins": after_joins,
         "messages_answers": presenter.messages - after_joins,
