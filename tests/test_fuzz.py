@@ -76,7 +76,13 @@ def test_fuzzed_imports_never_break_the_server(
         run = response.json()["id"]
         events = len(httpx.get(f"{site}/api/runs/{run}").json()["events"])
         cursor = data.draw(st.integers(0, events), label="cursor")
-        for path in (f"/runs/{run}", f"/runs/{run}/stage?cursor={cursor}", f"/runs/{run}/summary"):
+        for path in (
+            f"/runs/{run}",
+            f"/runs/{run}/stage?cursor={cursor}",
+            f"/runs/{run}/summary",
+            f"/api/runs/{run}?download=1",
+            f"/compare?left={run}&right={run}",
+        ):
             assert httpx.get(f"{site}{path}").status_code == 200, path
 
 
