@@ -7,6 +7,8 @@ import httpx
 from tests.conftest import finished_run
 from visualizer.execution.scenarios import Registry
 
+JSON = {"content-type": "application/json"}
+
 
 def test_scenarios_are_listed_with_their_requests(site: str, registry: Registry) -> None:
     listed = httpx.get(f"{site}/api/scenarios").json()
@@ -28,7 +30,7 @@ def test_export_then_import_gives_a_new_run_with_the_same_trace(site: str) -> No
     original = finished_run(site, "read_items")
     exported = httpx.get(f"{site}/api/runs/{original['id']}?download=1")
     assert "attachment" in exported.headers["content-disposition"]
-    imported = httpx.post(f"{site}/api/runs/import", content=exported.content)
+    imported = httpx.post(f"{site}/api/runs/import", content=exported.content, headers=JSON)
     assert imported.status_code == 201
     new = imported.json()
     assert new["url"] == f"/runs/{new['id']}" and new["id"] != original["id"]
@@ -50,7 +52,7 @@ def test_unknown_things_are_404_with_a_message(site: str) -> None:
 
 def test_malformed_input_is_refused_and_nothing_is_stored(site: str) -> None:
     before = httpx.get(site).text.count("/runs/")
-    not_json = httpx.post(f"{site}/api/runs/import", content=b"{oops")
+    not_json = httpx.post(f"{site}/api/runs/import", content=b"{oops", headers=JSON)
     assert not_json.status_code == 400 and "not JSON" in not_json.json()["detail"]
     not_trace = httpx.post(f"{site}/api/runs/import", json={"events": []})
     assert not_trace.status_code == 422 and "not a valid trace" in not_trace.json()["detail"]

@@ -150,7 +150,7 @@ def test_answers_reach_the_tally_and_the_reveal_is_what_the_events_prove(
             joined(site, code, token=token) as (presenter, _, _),
             joined(site, code) as (s1, _, _),
             joined(site, code) as (s2, _, _),
-            joined(site, code, member="phone-3") as (s3, _, _),
+            joined(site, code) as (s3, s3_welcome, _),
         ):
             await presenter.send({"type": "open_question", "question": 0})
             seen["question"] = [await s.next() for s in (s1, s2, s3)]
@@ -165,7 +165,7 @@ def test_answers_reach_the_tally_and_the_reveal_is_what_the_events_prove(
             seen["reveal"] = [await s.next() for s in (s1, s2, s3)]
             seen["after"] = [await s.next() for s in (s1, s2, s3)]
             seen["late"] = await s1.reply({"type": "answer", "choice": 0})
-            async with joined(site, code, member="phone-3") as (_, welcome, _):
+            async with joined(site, code, member=s3_welcome["member"]) as (_, welcome, _):
                 seen["rejoined"] = welcome["question"]
             await presenter.send({"type": "close_question"})
             seen["closed"] = await s2.next()

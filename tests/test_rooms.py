@@ -68,12 +68,14 @@ def test_a_room_survives_a_restart_on_the_same_data_dir(
     with serve(tmp_path) as (site, _):
         room = open_room(site, import_run(site, room_lesson))
         code, token = room["code"], room["presenter_token"]
+        member: list[str] = []  # the student's secret, kept by its page to rejoin
 
         async def before() -> None:
             async with (
                 joined(site, code, token=token) as (presenter, _, _),
-                joined(site, code, member="phone-1") as (student, _, _),
+                joined(site, code) as (student, student_welcome, _),
             ):
+                member.append(student_welcome["member"])
                 await presenter.send({"type": "open_question", "question": 1})
                 await student.until("cursor")
                 await student.reply({"type": "answer", "choice": 1})
@@ -91,7 +93,7 @@ def test_a_room_survives_a_restart_on_the_same_data_dir(
         async def after() -> tuple[dict[str, Any], dict[str, Any], int]:
             async with (
                 joined(site, code, token=token) as (presenter, welcome, _),
-                joined(site, code, member="phone-1") as (_, student_welcome, cursor),
+                joined(site, code, member=member[0]) as (_, student_welcome, cursor),
             ):
                 assert welcome["role"] == "presenter"
                 tally = await presenter.until("tally", members=1)
@@ -119,17 +121,17 @@ def test_the_qr_code_is_an_svg_of_the_join_url(site: str, room_run: str) -> None
 def test_a_member_too_far_behind_is_let_go_without_holding_anyone_up(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'rooms.db'}")
 
-    async def scenario() -> tuple[Seat, Seat, Hub]:
+    async def scenario() -> tuple[Seat, Seat, Hub, str | None]:
         classroom = Hub(RoomStore(engine, 3))
         room = Room("ABCDEF", "run", "token")
         slow, fast = Seat(None, room, False, "slow"), Seat(None, room, False, "fast")  # type: ignore[arg-type]
         classroom._seats[room.code] = {slow, fast}
         for cursor in range(QUEUE_SIZE + 1):
             classroom.broadcast(room, {"type": "cursor", "cursor": cursor})
-            fast.queue.get_nowait()  # this one keeps up
-        return slow, fast, classroom
+            await fast.outbox.get()  # this one keeps up
+        return slow, fast, classroom, await slow.outbox.get()
 
-    slow, fast, classroom = run_async(scenario())
+    slow, fast, classroom, left = run_async(scenario())
     engine.dispose()
-    assert slow.gone and slow.queue.get_nowait() is None  # its writer closes it: reconnect
+    assert slow.gone and left is None  # its writer closes it: reconnect
     assert not fast.gone and classroom._seats["ABCDEF"] == {fast}

@@ -66,6 +66,8 @@ def test_the_readme_table_lists_every_setting_with_its_default() -> None:
         value = field.get_default(call_default_factory=True)
         if isinstance(value, Path):
             assert f"`{value.name}/`" in default, f"{names[name]}: README says {default!r}"
+        elif value == "":
+            assert default == "none", f"{names[name]}: README says {default!r}"
         elif isinstance(value, int | float):
             assert float(default.strip("`")) == value, f"{names[name]}: {default!r}"
         else:

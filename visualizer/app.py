@@ -23,7 +23,8 @@ from visualizer.execution.scenarios import Registry
 from visualizer.locations import STATIC_DIR, TEMPLATES_DIR
 from visualizer.web import api, pages, run_socket
 from visualizer.web.broker import Broker
-from visualizer.web.run_manager import RunManager
+from visualizer.web.guard import Guard, HostPolicy
+from visualizer.web.run_manager import RunManager, RunsBusy
 from visualizer.web.services import Services, get_services
 from visualizer.web.settings import Settings
 from visualizer.web.stage import step_refs
@@ -34,10 +35,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = RunStore(settings.database_url)
+    runs = RunManager(store, Broker(), settings.max_parallel_runs, settings.max_queued_runs)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        runs.close()
         store.close()
 
     app = FastAPI(
@@ -50,11 +53,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.services = Services(
         settings=settings,
         registry=Registry(),
-        runs=RunManager(store, Broker(), settings.max_parallel_runs),
+        runs=runs,
         templates=templates,
     )
     app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
     app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages and static files, compressed
+    # Added last, so outermost: a request from elsewhere is refused before anything else runs.
+    app.add_middleware(Guard, policy=HostPolicy(settings.host, settings.served_hosts))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in (
         pages.router,
@@ -73,6 +78,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return get_services(request).templates.TemplateResponse(
             request, "not_found.html", {"message": error.detail}, status_code=404
         )
+
+    @app.exception_handler(RunsBusy)
+    async def runs_busy(request: Request, error: RunsBusy) -> Response:
+        """Too many runs waiting: nothing was started; the client may try again shortly."""
+        return JSONResponse({"detail": str(error)}, 503, {"Retry-After": "5"})
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

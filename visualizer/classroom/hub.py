@@ -5,32 +5,30 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from visualizer.classroom.joins import FailedJoins
 from visualizer.classroom.messages import Material, Outgoing, Sender, members, tally, welcome
+from visualizer.classroom.outbox import Outbox
 from visualizer.classroom.protocol import Audience, Reply, handle
-from visualizer.classroom.store import Room, RoomStore
+from visualizer.classroom.store import Room, RoomStore, normal_code
 
-QUEUE_SIZE = 64  # messages a member may lag behind before it is let go (it reconnects)
+QUEUE_SIZE = 64  # ordered messages a member may lag behind before it is let go (it reconnects)
 ANSWER_SAVE_DELAY_S = 0.5  # a burst of answers is stored in one write
-MAX_TRACKED_ADDRESSES = 10_000
-MEMBER_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 @dataclass(eq=False, slots=True)
 class Seat:
-    """One connection: its member, its role, and its own bounded outgoing queue."""
+    """One connection: its member, its role, and its own bounded outbox."""
 
     websocket: WebSocket
     room: Room
     presenter: bool
     member: str
-    queue: asyncio.Queue[str | None] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    outbox: Outbox = field(default_factory=lambda: Outbox(QUEUE_SIZE))
     gone: bool = False
 
 
@@ -49,36 +47,6 @@ def texts(message: Outgoing) -> Callable[[Sender], str]:
         return made[id(personal)][1]
 
     return text
-
-
-class FailedJoins:
-    """Failed join attempts per client address in a sliding window, so codes cannot be guessed."""
-
-    def __init__(
-        self, limit: int = 20, window_s: float = 60.0, clock: Callable[[], float] | None = None
-    ) -> None:
-        self.limit, self.window_s = limit, window_s
-        self.clock = clock or time.monotonic
-        self._failures: dict[str, deque[float]] = {}
-
-    def _recent(self, address: str) -> deque[float]:
-        times = self._failures.setdefault(address, deque())
-        while times and times[0] <= self.clock() - self.window_s:
-            times.popleft()
-        return times
-
-    def blocked(self, address: str) -> bool:
-        blocked = len(self._recent(address)) >= self.limit
-        if not self._failures[address]:
-            del self._failures[address]
-        return blocked
-
-    def record(self, address: str) -> None:
-        self._recent(address).append(self.clock())
-        if len(self._failures) > MAX_TRACKED_ADDRESSES:  # forget the long quiet ones
-            for other in list(self._failures):
-                if not self._recent(other):
-                    del self._failures[other]
 
 
 class Refused(Exception):
@@ -100,12 +68,13 @@ class Hub:
 
     def find(self, address: str, code: str) -> Room:
         """The room with this code; raises Refused when this address guessed too often."""
-        if self.failed_joins.blocked(address):
+        if self.failed_joins.blocked(address, normal_code(code)):
             raise Refused(4429, "too many failed attempts; wait a minute")
         room = self.store.get(code)
         if room is None:
             self.failed_joins.record(address)
             raise Refused(4404, f"no room {code[:20]!r}")
+        self.failed_joins.joined(address, room.code)
         return room
 
     def admit(self, address: str, code: str, token: str) -> tuple[Room, bool]:
@@ -116,6 +85,15 @@ class Hub:
             raise Refused(4401, "wrong presenter token")
         return room, bool(token)
 
+    @staticmethod
+    def member(room: Room, *secrets_shown: str | None) -> str:
+        """The student a member secret proves (the first valid one), or a new student."""
+        for secret in secrets_shown:
+            member = room.member_of(secret) if secret else None
+            if member is not None:
+                return member
+        return secrets.token_urlsafe(9)
+
     async def serve(
         self,
         websocket: WebSocket,
@@ -123,11 +101,9 @@ class Hub:
         presenter: bool,
         material: Material,
         name: str,
-        member: str = "",
+        member: str,
     ) -> None:
         """Run one accepted connection until it leaves: its writer task and its reader loop."""
-        if not (0 < len(member) <= 64 and set(member) <= MEMBER_ID_CHARS):
-            member = secrets.token_urlsafe(9)  # the page may keep it, to rejoin as the same member
         seat = Seat(websocket, room, presenter, member)
         writer = asyncio.create_task(self._write(seat))
         try:
@@ -139,6 +115,9 @@ class Hub:
                 self.store.touch(room)
                 reply = handle(room, Sender(presenter, member), material, message.get("text"))
                 await self._deliver(seat, reply)
+                # Let the writers send before the next message: a burst from one socket then
+                # neither holds up the others nor fills its own outbox with replies.
+                await asyncio.sleep(0)
         except WebSocketDisconnect:
             pass
         finally:
@@ -174,28 +153,27 @@ class Hub:
             self._put(seat, text(Sender(seat.presenter, seat.member)))
 
     def to_presenters(self, room: Room, message: Outgoing) -> None:
+        """A summary for the presenters (the tally, the member count): the latest one wins,
+        so no burst of students can fill a presenter's queue."""
         text = texts(message)
         for seat in list(self._seats.get(room.code, ())):
-            if seat.presenter:
-                self._put(seat, text(Sender(seat.presenter, seat.member)))
+            if seat.presenter and not seat.gone:
+                receiver = Sender(True, seat.member)
+                kind = (message if isinstance(message, dict) else message(receiver))["type"]
+                seat.outbox.put_summary(str(kind), text(receiver))
 
     def _put(self, seat: Seat, text: str) -> None:
-        if seat.gone:
+        if seat.gone or seat.outbox.put(text):
             return
-        try:
-            seat.queue.put_nowait(text)
-        except asyncio.QueueFull:
-            # Too far behind: let it go rather than slow anyone else; it reconnects and
-            # lands on the current cursor.
-            seat.gone = True
-            self._seats.get(seat.room.code, set()).discard(seat)
-            while not seat.queue.empty():
-                seat.queue.get_nowait()
-            seat.queue.put_nowait(None)
+        # Too far behind: let it go rather than slow anyone else; it reconnects and lands on
+        # the current cursor.
+        seat.gone = True
+        self._seats.get(seat.room.code, set()).discard(seat)
+        seat.outbox.close()
 
     async def _write(self, seat: Seat) -> None:
         try:
-            while (text := await seat.queue.get()) is not None:
+            while (text := await seat.outbox.get()) is not None:
                 await seat.websocket.send_text(text)
             await seat.websocket.close(1013, "fell behind; reconnect to catch up")
         except (WebSocketDisconnect, OSError, RuntimeError):

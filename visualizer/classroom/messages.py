@@ -136,7 +136,8 @@ def welcome(room: Room, material: Material, receiver: Sender, name: str) -> Mess
         "code": room.code,
         "members": len(room.members),
         "question": question,
-        "member": receiver.member,
+        # A student's id is handed back signed by the room: only its holder can rejoin as it.
+        "member": "" if receiver.presenter else room.member_secret(receiver.member),
         "name": name,
         "events": len(material.trace.events),
         "questions": len(material.questions),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import io
 from typing import Annotated, Any
-from urllib.parse import urlsplit
 
 import segno
 from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
@@ -21,6 +20,7 @@ from visualizer.web.services import Services, ServicesDep, get_services
 from visualizer.web.store import DONE
 
 router = APIRouter(tags=["classroom"])
+MEMBER_COOKIE = "room-member-"  # then the room's code
 
 
 class RoomRequest(BaseModel):
@@ -114,46 +114,38 @@ async def room_qr(code: str, request: Request, svc: ServicesDep, hub: HubDep) ->
     return Response(svg.getvalue(), media_type="image/svg+xml")
 
 
-def _host_port(netloc: str, secure: bool) -> tuple[str, int] | None:
-    """host and port of "host[:port]", the scheme's default port filled in."""
-    try:
-        parts = urlsplit(f"//{netloc}")
-        return (parts.hostname or "").lower(), parts.port or (443 if secure else 80)
-    except ValueError:
-        return None
-
-
-def _same_origin(websocket: WebSocket) -> bool:
-    """No Origin (not a browser) or one naming this very host and port: a page of ours."""
-    origin = websocket.headers.get("origin")
-    if origin is None:
-        return True
-    scheme = urlsplit(origin).scheme
-    if scheme not in {"http", "https"}:
-        return False  # "null" and friends: an opaque origin
-    mine = _host_port(websocket.headers.get("host", ""), websocket.url.scheme == "wss")
-    theirs = _host_port(urlsplit(origin).netloc, scheme == "https")
-    return mine is not None and mine == theirs
+def member_cookie(room: Room, secret: str, max_age_s: float) -> tuple[bytes, bytes]:
+    """The member secret as a cookie only this room's socket gets and no script reads: every
+    socket one browser opens is then the same student, one vote, even one opened by hand."""
+    value = (
+        f"{MEMBER_COOKIE}{room.code}={secret}; Path=/ws/rooms/{room.code}; "
+        f"Max-Age={int(max_age_s)}; HttpOnly; SameSite=Strict"
+    )
+    return b"set-cookie", value.encode()
 
 
 @router.websocket("/ws/rooms/{code}")
 async def room_socket(websocket: WebSocket, code: str) -> None:
-    """One member of a room: the presenter adds ?token=, anyone may add &name=."""
+    """One member of a room: the presenter adds ?token=, anyone may add &name= and &member=."""
     svc, hub = get_services(websocket), get_hub(websocket)
-    await websocket.accept()
     params = websocket.query_params
-    address = _address(websocket)
     try:
-        if not _same_origin(websocket):
-            raise Refused(4403, "cross-origin connections are refused")
-        room, presenter = hub.admit(address, code, params.get("token", ""))
+        room, presenter = hub.admit(_address(websocket), code, params.get("token", ""))
         material = _material(svc, room)
         if material is None:
             raise Refused(4404, f"the run of room {room.code!r} is gone")
     except Refused as refused:
         with contextlib.suppress(WebSocketDisconnect):  # it may have left already
+            await websocket.accept()
             await websocket.send_json({"type": "error", "message": refused.message})
             await websocket.close(refused.code)
         return
+    cookie = websocket.cookies.get(f"{MEMBER_COOKIE}{room.code}")
+    member = hub.member(room) if presenter else hub.member(room, params.get("member"), cookie)
+    headers = []
+    if not presenter:
+        max_age = svc.settings.room_idle_hours * 3600
+        headers.append(member_cookie(room, room.member_secret(member), max_age))
+    await websocket.accept(headers=headers)
     name = clean_name(params.get("name", ""))
-    await hub.serve(websocket, room, presenter, material, name, params.get("member", ""))
+    await hub.serve(websocket, room, presenter, material, name, member)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -27,6 +30,7 @@ from sqlalchemy.engine import Engine
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 NAME_LENGTH = 40
+MEMBER_SECRET_LENGTH = 100
 # Bidirectional overrides and isolates can make a name display as something else.
 _BIDI = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -84,6 +88,23 @@ class Room:
 
     def is_presenter(self, token: str) -> bool:
         return secrets.compare_digest(token.encode(), self.presenter_token.encode())
+
+    def member_secret(self, member: str) -> str:
+        """What a student shows to rejoin as `member`: the id, signed with the room's secret.
+
+        Only this room's server can make one, so nobody can answer as another student.
+        """
+        message = f"member:{self.code}:{member}".encode()
+        mac = hmac.new(self.presenter_token.encode(), message, hashlib.sha256).digest()[:16]
+        return f"{member}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
+
+    def member_of(self, secret: str) -> str | None:
+        """The member a secret proves, or None for one this room did not sign."""
+        member = secret.partition(".")[0]
+        if not 0 < len(secret) <= MEMBER_SECRET_LENGTH:
+            return None
+        expected = self.member_secret(member).encode()
+        return member if hmac.compare_digest(expected, secret.encode()) else None
 
     def open_question(self, index: int, cursor: int) -> None:
         self.question, self.revealed, self.answers = index, False, {}

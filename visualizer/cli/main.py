@@ -15,6 +15,7 @@ import webbrowser
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -36,9 +37,13 @@ from visualizer.execution.scenarios import (
 )
 from visualizer.execution.server import THREAD_NAME
 from visualizer.lesson.document import document_json
+from visualizer.web.guard import MAX_FRAME_BYTES
 from visualizer.web.settings import Settings, SettingsError
 
-TOKEN = re.compile(r"(token=)[^&\s\"']+")
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+SECRET = re.compile(r"((?:token|member)=)[^&\s\"']+")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -97,27 +102,51 @@ class _NotScenarioServers(logging.Filter):
         return record.threadName != THREAD_NAME
 
 
-class _HideTokens(logging.Filter):
-    """A presenter joins with ?token=...; the server's log must not show it on a projector."""
+class _HideSecrets(logging.Filter):
+    """A presenter joins with ?token=..., a student with ?member=...: the server's log, often
+    on a projector, shows neither. The arguments keep their shape: uvicorn's access formatter
+    reads them one by one."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if "token=" in str(record.args):
-            record.msg = TOKEN.sub(r"\1…", record.getMessage())
-            record.args = ()
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                SECRET.sub(r"\1…", arg) if isinstance(arg, str) else arg for arg in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = SECRET.sub(r"\1…", record.msg)
         return True
 
 
-def _hide_presenter_tokens() -> None:
+def _hide_secrets() -> None:
     for name in ("uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).addFilter(_HideTokens())
+        logging.getLogger(name).addFilter(_HideSecrets())
 
 
-def _quiet_scenario_servers() -> None:
+def _quiet_scenario_servers(silent: bool) -> None:
+    """Keep the scenario servers' own log lines out; `silent` (the terminal commands, where
+    nothing else logs) also drops everything else uvicorn says instead of printing it."""
+    for name in ("uvicorn.error", "uvicorn.access"):
+        logging.getLogger(name).addFilter(_NotScenarioServers())
     logger = logging.getLogger("uvicorn.error")
-    logger.addFilter(_NotScenarioServers())
-    if not logger.handlers:
+    if silent and not logger.handlers:
         logger.addHandler(logging.NullHandler())
         logger.propagate = False
+
+
+def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+    """How the visualizer's own server runs: bounded frames, a heartbeat, no proxy believed
+    unless configured (uvicorn believes X-Forwarded-For from 127.0.0.1 by default)."""
+    proxies = settings.trusted_proxies.strip()
+    return uvicorn.Config(
+        app,
+        log_level="info",
+        ws_per_message_deflate=False,
+        ws_max_size=MAX_FRAME_BYTES,
+        ws_ping_interval=settings.heartbeat_seconds,
+        ws_ping_timeout=settings.heartbeat_seconds,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -147,12 +176,16 @@ def serve(settings: Settings, open_browser: bool) -> int:
         )
         return 2
     url = f"http://{settings.host}:{sock.getsockname()[1]}/"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), ws_per_message_deflate=False, log_level="info")
-    )
-    _quiet_scenario_servers()
-    _hide_presenter_tokens()
+    server = uvicorn.Server(server_config(create_app(settings), settings))
+    _quiet_scenario_servers(silent=False)
+    _hide_secrets()
     print(f"Session lifecycle visualizer: {url}  (Ctrl+C stops it)", flush=True)
+    if settings.host in ("0.0.0.0", "::") and not settings.served_hosts:
+        print(
+            "Students reach it at this machine's network address: name that address in "
+            "SESSION_VISUALIZER_ALLOWED_HOSTS (e.g. 192.168.1.20), or it is refused.",
+            flush=True,
+        )
     if open_browser:
         threading.Timer(0.8, webbrowser.open, (url,)).start()
     server.run(sockets=[sock])
@@ -195,7 +228,7 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "list":
         print(render_list(registry, _terminal_width(args.width)))
         return 0
-    _quiet_scenario_servers()
+    _quiet_scenario_servers(silent=True)
     if args.all:
         return run_all(registry)
     if args.name is None:

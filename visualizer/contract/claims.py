@@ -11,8 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from visualizer.contract.events import DbStateName, EventKind
-
-Scalar = str | int | float | bool | None
+from visualizer.contract.limits import Count, Long, Name, Scalar
 
 
 class _Claim(BaseModel):
@@ -24,7 +23,7 @@ class OrderClaim(_Claim):
     """The first events of these kinds happened, in this order."""
 
     name = "order"
-    order: list[EventKind] = Field(min_length=2)
+    order: list[EventKind] = Field(min_length=2, max_length=20)
 
 
 class PresentClaim(_Claim):
@@ -59,21 +58,21 @@ class CountClaim(_Claim):
     """Exactly this many events of this kind happened."""
 
     name = "count"
-    count: tuple[EventKind, Annotated[int, Field(ge=0)]]
+    count: tuple[EventKind, Count]
 
 
 class PoolAfterClaim(_Claim):
     """This many connections were still checked out when the run ended."""
 
     name = "pool_after"
-    pool_after: int = Field(ge=0)
+    pool_after: Count
 
 
 class ThreadClaim(_Claim):
     """The first event of this kind ran on this thread ("worker thread" means any of them)."""
 
     name = "thread"
-    thread: tuple[EventKind, str]
+    thread: tuple[EventKind, Name]
 
 
 class DetailClaim(_Claim):
@@ -81,14 +80,14 @@ class DetailClaim(_Claim):
     its session, transaction, transaction_kind or connection."""
 
     name = "detail"
-    detail: tuple[EventKind, str, Scalar]
+    detail: tuple[EventKind, Name, Scalar]
 
 
 class BodyClaim(_Claim):
     """The response body is exactly this text."""
 
     name = "body"
-    body: str
+    body: Long
 
 
 class PoolAtClaim(_Claim):

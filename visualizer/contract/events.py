@@ -8,6 +8,20 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from visualizer.contract.limits import (
+    MAX_CHECKED_OUT,
+    MAX_LINE,
+    MAX_POOL,
+    Count,
+    Detail,
+    Line,
+    Millis,
+    Name,
+    Prose,
+    RequestNumber,
+    Seq,
+)
+
 
 class DbState(StrEnum):
     """The `db` variable's state, named the way a learner would name it."""
@@ -82,11 +96,13 @@ class PoolStatus(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    checked_out: int | None = None
-    size: int | None = None
-    overflow: int | None = None
-    number: int | None = Field(default=None, description="the pool's number in the run")
-    database: str | None = Field(default=None, description='e.g. "sqlite app.db"')
+    checked_out: int | None = Field(default=None, ge=0, le=MAX_CHECKED_OUT)
+    size: int | None = Field(default=None, ge=0, le=MAX_POOL)
+    overflow: int | None = Field(default=None, ge=0, le=MAX_POOL)
+    number: int | None = Field(
+        default=None, ge=1, le=MAX_POOL, description="the pool's number in the run"
+    )
+    database: Name | None = Field(default=None, description='e.g. "sqlite app.db"')
 
 
 TransactionKind = Literal["root", "savepoint", "inner"]
@@ -117,19 +133,21 @@ class Event(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    seq: int = Field(ge=1, description="1, 2, 3 ... in the order the events happened")
-    t_ms: float = Field(description="milliseconds since the run's first event")
-    request: int | None = Field(description="the request it belongs to; None outside any")
+    seq: Seq = Field(description="1, 2, 3 ... in the order the events happened")
+    t_ms: Millis = Field(description="milliseconds since the run's first event")
+    request: RequestNumber | None = Field(description="the request it belongs to; None outside any")
     kind: EventKind
     step: Step | None = Field(description="the textbook step (1 to 7) it belongs to, if any")
-    line: int | None = Field(description="the line of the program's code that was running")
-    thread: str = Field(description='"event loop", "worker thread N" or "client"')
+    line: int | None = Field(
+        ge=1, le=MAX_LINE, description="the line of the program's code that was running"
+    )
+    thread: Name = Field(description='"event loop", "worker thread N" or "client"')
     db: DbStateName = Field(description="the state of the `db` variable at this event")
     pool: PoolStatus
-    detail: dict[str, Any] = Field(description="what the kind records: SQL, status, error...")
-    text: str = Field(description="one sentence saying what happened")
-    session: int | None = Field(default=None, description="the session's number in the run")
-    transaction: int | None = Field(
+    detail: Detail = Field(description="what the kind records: SQL, status, error...")
+    text: Prose = Field(description="one sentence saying what happened")
+    session: Count | None = Field(default=None, description="the session's number in the run")
+    transaction: Count | None = Field(
         default=None, description="the session transaction's number in the run"
     )
     transaction_kind: TransactionKind | None = Field(
@@ -137,7 +155,7 @@ class Event(BaseModel):
         description='"root"; "savepoint" for begin_nested(); "inner" for SQLAlchemy\'s own '
         "subtransactions, such as the one a flush opens",
     )
-    connection: int | None = Field(
+    connection: Count | None = Field(
         default=None, description="the pooled connection's number in the run"
     )
-    file: str | None = Field(default=None, description="the program file `line` is in")
+    file: Line | None = Field(default=None, description="the program file `line` is in")

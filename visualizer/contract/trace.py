@@ -3,13 +3,36 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from visualizer.contract.claims import Claim
 from visualizer.contract.events import Event, EventKind, PoolStatus
+from visualizer.contract.limits import (
+    MAX_EVENTS,
+    MAX_REQUESTS,
+    Count,
+    HttpStatus,
+    Line,
+    Long,
+    Name,
+    Prose,
+    RequestNumber,
+    Seq,
+)
 from visualizer.contract.validation import explain
+
+ScenarioName = Annotated[str, StringConstraints(pattern=r"^[\w.-]{1,100}$")]
+Method = Annotated[str, StringConstraints(pattern=r"^[!-~]{1,16}$")]  # printable, no spaces
 
 
 class TraceError(ValueError):
@@ -21,11 +44,11 @@ class TraceRequest(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    id: int
-    method: str
-    path: str
-    status: int | None = Field(description="None when no response came back")
-    body: str = ""
+    id: RequestNumber
+    method: Method
+    path: Line
+    status: HttpStatus | None = Field(description="None when no response came back")
+    body: Long = ""
 
 
 class KeyMoment(BaseModel):
@@ -37,10 +60,10 @@ class KeyMoment(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     at: EventKind
-    text: str
-    request: int | None = None
+    text: Prose
+    request: RequestNumber | None = None
     claim: Claim | None = Field(default=None, description="what the text asserts")
-    seq: int | None = Field(default=None, description="the event it explains; None if none")
+    seq: Seq | None = Field(default=None, description="the event it explains; None if none")
 
 
 class Choice(BaseModel):
@@ -48,7 +71,7 @@ class Choice(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    text: str
+    text: Line
     claim: Claim
 
 
@@ -58,14 +81,14 @@ class Question(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     before: EventKind
-    request: int | None = None
-    ask: str
+    request: RequestNumber | None = None
+    ask: Prose
     premise: Claim | None = Field(
         default=None, description="what the question's wording takes for granted"
     )
     choices: list[Choice] = Field(min_length=2, max_length=6)
     answer: int | None = Field(default=None, description="what the author expects; events decide")
-    explain: str = ""
+    explain: Prose = ""
 
     @model_validator(mode="after")
     def _answer_is_a_choice(self) -> Self:
@@ -80,29 +103,35 @@ GcMode = Literal["enabled", "paused", "disabled"]
 class Trace(BaseModel):
     """Everything one run recorded: what `run --json`, exports and imports carry."""
 
-    scenario: str
-    title: str
-    summary: str = ""
-    code: str = Field(default="", description="the program's code, as shown and as run")
-    file: str | None = Field(default=None, description="the name of the file `code` is")
-    versions: dict[str, str] = Field(description="python, fastapi, sqlalchemy ... as installed")
-    requests: list[TraceRequest]
-    events: list[Event]
-    key_moments: list[KeyMoment] = []
-    questions: list[Question] = []
+    scenario: ScenarioName
+    title: Line
+    summary: Prose = ""
+    code: Long = Field(default="", description="the program's code, as shown and as run")
+    file: Line | None = Field(default=None, description="the name of the file `code` is")
+    versions: dict[Name, Name] = Field(
+        max_length=20, description="python, fastapi, sqlalchemy ... as installed"
+    )
+    requests: list[TraceRequest] = Field(max_length=MAX_REQUESTS)
+    events: list[Event] = Field(max_length=MAX_EVENTS)
+    key_moments: list[KeyMoment] = Field(default=[], max_length=200)
+    questions: list[Question] = Field(default=[], max_length=100)
     pool_after: PoolStatus = Field(
         default=PoolStatus(),
         description="every pool together when the run ended, before its disposal",
     )
     pools_after: list[PoolStatus] = Field(
-        default=[], description="each pool the run used, when it ended"
+        default=[], max_length=100, description="each pool the run used, when it ended"
     )
-    hook_errors: dict[str, int] = Field(
-        default={}, description="failures inside the instrumentation, counted (never raised)"
+    hook_errors: dict[Prose, Count] = Field(
+        default={},
+        max_length=100,
+        description="failures inside the instrumentation, counted (never raised)",
     )
-    dropped_events: int = Field(default=0, ge=0, description="events a full buffer dropped")
-    warnings: list[str] = Field(
-        default=[], description="what the run could not record: timeouts, lost events"
+    dropped_events: Count = Field(default=0, description="events a full buffer dropped")
+    warnings: list[Prose] = Field(
+        default=[],
+        max_length=100,
+        description="what the run could not record: timeouts, lost events",
     )
     gc: GcMode = Field(
         default="enabled",
@@ -122,6 +151,10 @@ class Trace(BaseModel):
         return self.model_dump(mode="json")
 
 
+class NotJsonError(TraceError):
+    """Bytes that are not one JSON document (too deep, a number too long, broken Unicode...)."""
+
+
 def read_trace(data: Any) -> Trace:
     """Validate a trace document (an export, or an upload); TraceError says what is wrong."""
     if not isinstance(data, dict):
@@ -130,6 +163,28 @@ def read_trace(data: Any) -> Trace:
         trace = Trace.model_validate(data)
     except ValidationError as error:
         raise TraceError(explain(error)) from None
+    return _replayable(trace)
+
+
+def read_trace_json(raw: bytes) -> Trace:
+    """Parse and validate an uploaded trace in one pass, by pydantic's own JSON parser.
+
+    It has limits Python's json module lacks: nesting depth, number size, valid Unicode,
+    and no NaN or Infinity where a number must be finite.
+    """
+    try:
+        trace = Trace.model_validate_json(raw)
+    except ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        if first["type"] == "json_invalid":
+            raise NotJsonError(first["msg"].removeprefix("Invalid JSON: ")) from None
+        if first["type"] == "model_type" and not first["loc"]:
+            raise TraceError("a trace is a JSON object") from None
+        raise TraceError(explain(error)) from None
+    return _replayable(trace)
+
+
+def _replayable(trace: Trace) -> Trace:
     if not trace.events:
         raise TraceError("events: empty, there is nothing to replay")
     return trace

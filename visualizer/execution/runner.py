@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import platform
 import sys
 import tempfile
@@ -121,7 +122,8 @@ def _run(
     module_name = f"visualizer_run_{scenario.name}_{uuid.uuid4().hex[:12]}"
     namespace: dict[str, Any] = {}
     outcome = _Outcome()
-    with tempfile.TemporaryDirectory(prefix=sandbox.PREFIX) as folder:
+    # The pid in the name lets a later server remove it if this process is killed mid-run.
+    with tempfile.TemporaryDirectory(prefix=f"{sandbox.PREFIX}{os.getpid()}-") as folder:
         database_url = f"sqlite:///{Path(folder) / 'app.db'}"
         try:
             # Importing the program defines it (and may seed its tables): nothing is recorded

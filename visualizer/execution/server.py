@@ -32,8 +32,7 @@ class LoopbackServer:
         self.host, self.port = self._socket.getsockname()[:2]
         config = uvicorn.Config(
             app,
-            log_config=None,
-            log_level="warning",
+            log_config=None,  # and no log_level: it would set the process's uvicorn loggers
             lifespan=lifespan,  # as `uvicorn` runs an app: its startup is part of the program
             ws_per_message_deflate=False,
         )

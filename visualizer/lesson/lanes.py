@@ -38,7 +38,8 @@ def made_by(story: Sequence[Event]) -> str:
 def status_of(lane: Sequence[Event]) -> int | None:
     """The status the server sent for this request, if it sent one."""
     response = first(lane, "response.start")
-    return response.detail.get("status") if response else None
+    status = response.detail.get("status") if response else None
+    return status if isinstance(status, int) else None
 
 
 def is_client(event: Event) -> bool:

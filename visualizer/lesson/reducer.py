@@ -9,7 +9,7 @@ from visualizer.contract.document import Deviation
 from visualizer.contract.events import DbState, Event, PoolStatus
 from visualizer.contract.trace import KeyMoment, Trace, TraceRequest
 from visualizer.lesson.deviations import find_deviations
-from visualizer.lesson.lanes import by_request, first, made_by, stories, stretches
+from visualizer.lesson.lanes import by_request, first, made_by, status_of, stories, stretches
 from visualizer.lesson.narration import CODE_ACTIONS, TABLE_KINDS, action_and_result
 
 
@@ -75,7 +75,7 @@ class Lane:
             visited=tuple(s.step for s in done),
             db=db,
             tracker=(("start", DbState.NONE.value), *after[:-1]),
-            status=sent.detail.get("status") if sent else None,
+            status=status_of(lane),
             sent_ms=sent.t_ms if sent else None,
             client_ms=body.t_ms if body else None,
             closed_ms=close.t_ms if close else None,

@@ -36,7 +36,7 @@ def _scenario(svc: Services, name: str) -> Scenario:
 def _trace(svc: Services, run_id: str) -> Trace:
     trace = svc.runs.trace(run_id)
     if trace is None:
-        raise HTTPException(404, f"There is no run {run_id!r}. It may have been mistyped.")
+        raise HTTPException(404, svc.runs.why_missing(run_id))
     return trace
 
 

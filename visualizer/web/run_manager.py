@@ -1,18 +1,20 @@
-"""Runs started from the web: each in a worker thread, streamed to the broker, stored when done."""
+"""Runs started from the web: a few at a time on worker threads, the rest in a bounded queue,
+streamed to the broker, stored when done."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from visualizer.contract.events import Event
-from visualizer.contract.trace import Trace, TraceRequest, read_trace
+from visualizer.contract.trace import Trace, TraceError, TraceRequest, read_trace
 from visualizer.execution.runner import installed_versions, resolve_key_moments, run_scenario
 from visualizer.execution.scenarios import Scenario
 from visualizer.lesson.document import document_json
+from visualizer.web import sandboxes
 from visualizer.web.broker import Broker, Channel
 from visualizer.web.store import DONE, FAILED, RUNNING, RunStore
 
@@ -49,29 +51,41 @@ class LiveRun:
         )
 
 
+class RunsBusy(Exception):
+    """Every worker is busy and the queue is full: the run is not started, nothing is stored."""
+
+
 class RunManager:
     """Starts runs, and finds any run's trace: in progress, stored, or imported."""
 
-    def __init__(self, store: RunStore, broker: Broker, max_parallel: int) -> None:
+    def __init__(
+        self, store: RunStore, broker: Broker, max_parallel: int, max_queued: int = 100
+    ) -> None:
         self.store = store
         self.broker = broker
-        self._live: dict[str, LiveRun] = {}
-        self._slots = threading.BoundedSemaphore(max_parallel)
+        self._live: dict[str, LiveRun] = {}  # running or waiting for a worker
+        self._capacity = max_parallel + max_queued
+        # A queued run is an entry in the executor's queue, not a thread of its own.
+        self._workers = ThreadPoolExecutor(max_parallel, thread_name_prefix="visualizer-runs")
         self._traces: OrderedDict[str, Trace] = OrderedDict()  # finished traces never change
         store.fail_unfinished("interrupted: the server stopped during the run")
+        sandboxes.sweep()  # and the sandboxes of the runs it was running
 
     def start(self, scenario: Scenario, loop: asyncio.AbstractEventLoop) -> str:
+        """Queue a run; raises RunsBusy when as many runs as the queue holds are waiting."""
+        if len(self._live) >= self._capacity:
+            raise RunsBusy(
+                f"{len(self._live)} runs are running or waiting; try again when one is done"
+            )
         run_id = self.store.create(scenario.name, scenario.title)
         channel = self.broker.open(run_id)
         self._live[run_id] = LiveRun(scenario)
-        worker = threading.Thread(
-            target=self._run,
-            args=(run_id, scenario, channel, loop),
-            name=f"run-{run_id}",
-            daemon=True,
-        )
-        worker.start()
+        self._workers.submit(self._run, run_id, scenario, channel, loop)
         return run_id
+
+    def close(self) -> None:
+        """Stop taking runs; those still queued are marked interrupted by the next start."""
+        self._workers.shutdown(wait=False, cancel_futures=True)
 
     def _run(
         self, run_id: str, scenario: Scenario, channel: Channel, loop: asyncio.AbstractEventLoop
@@ -84,15 +98,14 @@ class RunManager:
             loop.call_soon_threadsafe(channel.publish, message)
 
         end: dict[str, Any]
-        with self._slots:
-            try:
-                trace = run_scenario(scenario, sink=sink)
-                self.store.finish(run_id, document_json(trace))
-                self._remember(run_id, trace)
-                end = {"type": "end", "status": DONE, "events": len(trace.events)}
-            except Exception as error:  # the run failed; the page says so, the server goes on
-                self.store.fail(run_id, f"{type(error).__name__}: {error}")
-                end = {"type": "end", "status": FAILED, "error": f"{type(error).__name__}: {error}"}
+        try:
+            trace = run_scenario(scenario, sink=sink)
+            self.store.finish(run_id, document_json(trace))
+            self._remember(run_id, trace)
+            end = {"type": "end", "status": DONE, "events": len(trace.events)}
+        except Exception as error:  # the run failed; the page says so, the server goes on
+            self.store.fail(run_id, f"{type(error).__name__}: {error}")
+            end = {"type": "end", "status": FAILED, "error": f"{type(error).__name__}: {error}"}
         self._live.pop(run_id, None)
         loop.call_soon_threadsafe(self._finish, run_id, channel, end, loop)
 
@@ -102,9 +115,8 @@ class RunManager:
         channel.close(end)
         loop.call_later(KEEP_FINISHED_CHANNEL_S, self.broker.forget, run_id)
 
-    def import_trace(self, data: Any) -> str:
-        """Store an uploaded trace; raises TraceError, storing nothing, if it is not valid."""
-        trace = read_trace(data)
+    def import_trace(self, trace: Trace) -> str:
+        """Store a validated trace (an upload) as a finished run."""
         run_id = self.store.create(trace.scenario, trace.title, "import", document_json(trace))
         self._remember(run_id, trace)
         return run_id
@@ -131,6 +143,22 @@ class RunManager:
         stored = self.store.get(run_id)
         if stored is None or stored.trace is None:
             return None
-        trace = read_trace(stored.trace)
+        try:
+            trace = read_trace(stored.trace)
+        except TraceError:  # stored by a version that wrote what this one refuses
+            return None
         self._remember(run_id, trace)
         return trace
+
+    def why_missing(self, run_id: str) -> str:
+        """Why this run has no trace to show: unknown, failed, or unreadable, said plainly."""
+        stored = self.store.get(run_id)
+        if stored is None:
+            return f"There is no run {run_id!r}. It may have been mistyped."
+        if stored.status == FAILED:
+            return f"Run {run_id!r} ({stored.scenario}) failed: {stored.error or 'no reason given'}"
+        try:
+            read_trace(stored.trace)
+        except TraceError as error:
+            return f"Run {run_id!r} was stored in a form this version cannot read: {error}"
+        return f"Run {run_id!r} has no events yet."

@@ -14,22 +14,32 @@ from visualizer.web.store import FAILED
 router = APIRouter()
 
 
-def _client_reply(text: str) -> dict[str, Any]:
+MAX_CLIENT_MESSAGE_CHARS = 1024  # a client only ever needs to send {"type": "ping"}
+
+
+def _client_reply(text: str | None) -> dict[str, Any]:
     """The answer to one message from a client; only "ping" is understood."""
+    if text is None:
+        return {"type": "error", "message": "messages are JSON objects sent as text"}
+    if len(text) > MAX_CLIENT_MESSAGE_CHARS:
+        return {"type": "error", "message": f"at most {MAX_CLIENT_MESSAGE_CHARS} characters"}
     try:
         message = json.loads(text)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         return {"type": "error", "message": "messages must be JSON objects"}
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         return {"type": "error", "message": 'a message needs a "type"'}
     if message["type"] == "ping":
         return {"type": "pong"}
-    return {"type": "error", "message": f"unknown message type {message['type']!r}"}
+    return {"type": "error", "message": f"unknown message type {message['type'][:40]!r}"}
 
 
 async def _answer_client(websocket: WebSocket) -> None:
     while True:
-        await websocket.send_json(_client_reply(await websocket.receive_text()))
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        await websocket.send_json(_client_reply(message.get("text")))
 
 
 async def _send_run(websocket: WebSocket, svc: Services, run_id: str) -> None:

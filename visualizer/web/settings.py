@@ -48,6 +48,32 @@ class Settings(BaseModel):
         le=24 * 30,
         description="Hours a classroom room with nobody connected is kept before it expires.",
     )
+    max_queued_runs: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="How many started runs may wait for their turn; beyond it a start is "
+        "refused (503) until one finishes.",
+    )
+    allowed_hosts: str = Field(
+        default="",
+        max_length=2_000,
+        description="Host names or addresses served besides loopback and --host, "
+        "comma-separated: the classroom's address when listening on 0.0.0.0.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        max_length=2_000,
+        description="Addresses of reverse proxies whose X-Forwarded-For is believed, "
+        "comma-separated; by default nobody's is.",
+    )
+    heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds between pings on each websocket; one unanswered as long again "
+        "is closed, so a student who left stops being counted.",
+    )
 
     @classmethod
     def env_names(cls) -> dict[str, str]:
@@ -77,6 +103,11 @@ class Settings(BaseModel):
             source = names[name] if name in from_env - given.keys() else name
             where = f"{source}={values[name]!r}" if name in values else "settings"
             raise SettingsError(f"{where}: {explain(error)}") from None
+
+    @property
+    def served_hosts(self) -> list[str]:
+        """The configured host names, from the comma-separated setting."""
+        return [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]
 
     @property
     def database_url(self) -> str:
