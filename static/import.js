@@ -10,7 +10,7 @@
     const file = form.elements.trace.files[0];
     if (!file) return;
     message.textContent = "Checking the trace…";
-    const response = await fetch("/api/runs/import", {
+    const response = await fetch(`${document.body.dataset.root || ""}/api/runs/import`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: await file.text(),

@@ -8,6 +8,7 @@
   const root = document.getElementById("player");
   if (!root) return;
   const runId = root.dataset.run;
+  const base = document.body.dataset.root || ""; // where the visualizer is mounted
   const stage = document.getElementById("stage");
   const live = document.getElementById("live");
   const scrubber = document.getElementById("scrubber");
@@ -50,7 +51,7 @@
     const token = ++state.renderToken;
     let html = snapshots.get(cursor);
     if (html === undefined) {
-      const response = await fetch(`/runs/${runId}/stage?cursor=${cursor}`);
+      const response = await fetch(`${base}/runs/${runId}/stage?cursor=${cursor}`);
       if (!response.ok) return;
       html = await response.text();
       if (state.ended) snapshots.set(cursor, html);
@@ -168,7 +169,7 @@
 
   async function loadStops() {
     if (predict.stops !== null || !state.ended) return;
-    const response = await fetch(`/runs/${runId}/questions`);
+    const response = await fetch(`${base}/runs/${runId}/questions`);
     predict.stops = response.ok ? await response.json() : [];
     showScore();
   }
@@ -195,7 +196,7 @@
   async function ask(index) {
     predict.active = index;
     predict.asked.add(index);
-    await htmx.ajax("GET", `/runs/${runId}/questions/${index}`, { target: questionPanel, swap: "innerHTML" });
+    await htmx.ajax("GET", `${base}/runs/${runId}/questions/${index}`, { target: questionPanel, swap: "innerHTML" });
     const ask = questionPanel.querySelector(".ask");
     if (ask) ask.focus(); // read out; arrows do not change an answer nobody chose yet
   }

@@ -7,6 +7,7 @@
   if (!room) return;
   const code = room.dataset.code;
   const runId = room.dataset.run;
+  const base = document.body.dataset.root || ""; // where the visualizer is mounted
   const presenterPage = room.dataset.role === "presenter";
   const stage = document.getElementById("stage");
   const status = document.getElementById("room-status");
@@ -107,7 +108,7 @@
     state.cursor = cursor;
     position.textContent = `${cursor} / ${total}`;
     const token = ++renderToken;
-    const response = await fetch(`/runs/${runId}/stage?cursor=${cursor}`);
+    const response = await fetch(`${base}/runs/${runId}/stage?cursor=${cursor}`);
     if (!response.ok || token !== renderToken) return;
     const html = await response.text();
     if (token !== renderToken) return;

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "visualizer"
 
 # What each layer may import besides itself. Sub-packages are layers; so are the
 # top-level modules `locations` (where our files are), `app` (the composition root), and
-# `__main__`.
+# `__main__`, and `watch` (which builds the app, mounted in another).
 ALLOWED: dict[str, set[str]] = {
     "locations": set(),
     "contract": set(),
@@ -23,10 +23,12 @@ ALLOWED: dict[str, set[str]] = {
     "execution": {"contract", "capture", "lesson", "locations"},
     "web": {"contract", "lesson", "execution", "locations"},
     "classroom": {"contract", "lesson", "web"},
-    "app": {"contract", "execution", "web", "classroom", "locations"},
-    "cli": {"contract", "lesson", "execution", "web", "app", "locations"},
+    "live": {"contract", "capture", "lesson", "execution", "web", "locations"},
+    "app": {"contract", "execution", "web", "classroom", "live", "locations"},
+    "watch": {"app", "capture", "live", "web"},
+    "cli": {"contract", "lesson", "execution", "web", "live", "app", "locations"},
     "__main__": {"cli"},
-    "__init__": set(),
+    "__init__": {"watch"},  # `from visualizer import watch`, imported when it is asked for
 }
 
 

@@ -20,10 +20,14 @@ from visualizer.classroom.hub import Hub
 from visualizer.classroom.store import RoomStore
 from visualizer.contract.trace import Trace
 from visualizer.execution.scenarios import Registry
+from visualizer.live import routes as live_routes
+from visualizer.live.feed import LiveFeed
+from visualizer.live.routes import transient
 from visualizer.locations import STATIC_DIR, TEMPLATES_DIR
 from visualizer.web import api, pages, run_socket
 from visualizer.web.broker import Broker
 from visualizer.web.guard import Guard, HostPolicy
+from visualizer.web.pages import root
 from visualizer.web.run_manager import RunManager, RunsBusy
 from visualizer.web.services import Services, get_services
 from visualizer.web.settings import Settings
@@ -31,7 +35,10 @@ from visualizer.web.stage import step_refs
 from visualizer.web.store import RunStore
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, live: LiveFeed | None = None, watched: str = ""
+) -> FastAPI:
+    """The visualizer; with `live`, also the live page of the app it watches (`watched`)."""
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = RunStore(settings.database_url)
@@ -48,7 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Real FastAPI requests, their SQLAlchemy sessions, step by step.",
         lifespan=lifespan,
     )
-    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_root])
     templates.env.filters["steps"] = step_refs  # "7 the response..." reads "step 7 the response..."
     app.state.services = Services(
         settings=settings,
@@ -57,6 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         templates=templates,
     )
     app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
+    app.state.live, app.state.watched = live, watched
+    if live is not None:
+        runs.transient = transient(live)
     app.add_middleware(GZipMiddleware, minimum_size=1000)  # pages and static files, compressed
     # Added last, so outermost: a request from elsewhere is refused before anything else runs.
     app.add_middleware(Guard, policy=HostPolicy(settings.host, settings.served_hosts))
@@ -67,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         run_socket.router,
         room_routes.router,
         room_pages.router,
+        live_routes.router,
     ):
         app.include_router(router)
 
@@ -86,6 +97,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _root(request: Request) -> dict[str, str]:
+    """Every page's URLs start with the path the visualizer is mounted at, if any."""
+    return {"root": root(request)}
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

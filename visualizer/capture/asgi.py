@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,12 +17,30 @@ _MESSAGE_LIMIT = 300
 class RequestObserver:
     """A pure ASGI wrapper, outermost, so that it sees every response, 500s included."""
 
-    def __init__(self, app: ASGIApp, recorder: Recorder) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        recorder: Recorder,
+        *,
+        numbered_by_client: bool = True,
+        ignore: str | None = None,
+    ) -> None:
+        """`numbered_by_client`: a run's own client numbers its requests with a header (an
+        app watched live numbers them itself, and trusts no header); `ignore`: a path prefix
+        left unobserved (the visualizer's own pages, mounted in a watched app)."""
         self.app = app
         self.recorder = recorder
-        self._next_id = 1000  # requests not sent by the runner get ids from here
+        self.numbered_by_client = numbered_by_client
+        self.ignore = ignore
+        # Requests not sent by the run's client are numbered from here on.
+        self._next_id = 1000 if numbered_by_client else 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.ignore and scope.get("path", "").startswith(self.ignore):
+            await self.app(scope, receive, send)
+            return
+        if self.recorder.loop_thread is None:
+            self.recorder.loop_thread = threading.get_ident()  # ASGI calls run on the loop
         # The lifespan and websockets run in the run's context too: their sessions are seen.
         run = current_run.set(self.recorder)
         try:
@@ -71,7 +90,7 @@ class RequestObserver:
             current_request.reset(token)
 
     def _request_id(self, scope: Scope) -> int:
-        for name, value in scope["headers"]:
+        for name, value in scope["headers"] if self.numbered_by_client else ():
             if name == _REQUEST_HEADER and value.isdigit():
                 return int(value)
         self._next_id += 1

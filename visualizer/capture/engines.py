@@ -26,6 +26,7 @@ from visualizer.capture.recorder import (
 from visualizer.contract.events import GARBAGE_COLLECTOR
 
 CONNECTION_TAG = "visualizer"
+_PARAMS_SHOWN = 500  # characters of a statement's parameters, when they are shown
 
 
 def name_database(recorder: Recorder, pool: PoolTag, url: URL) -> None:
@@ -84,10 +85,13 @@ def _checkin(dbapi_connection: Any, record: Any) -> None:
     _returned("pool.checkin", record, last=True)
 
 
-def _sql(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+def _sql(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
     recorder = current_run.get()
     if recorder is None:
         return
+    detail = {"sql": " ".join(statement.split())}
+    if recorder.show_params:
+        detail["params"] = repr(parameters)[:_PARAMS_SHOWN]
     tag: ConnectionTag | None = None
     session = None
     try:
@@ -97,7 +101,7 @@ def _sql(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
             session = tag.session() if tag.session is not None else None
     except Exception as error:  # a hook must never break the observed request
         recorder.hook_failed("sql", error)
-    recorder.record("sql", session, {"sql": " ".join(statement.split())}, connection=tag)
+    recorder.record("sql", session, detail, connection=tag)
 
 
 # SQLAlchemy reads a pool listener's signature: these are the 2.x ones.

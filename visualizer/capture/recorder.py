@@ -11,7 +11,7 @@ import itertools
 import threading
 import time
 import weakref
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -24,6 +24,7 @@ from visualizer.capture.lines import ProgramFiles
 from visualizer.contract.events import DbState, PoolStatus, RawEvent, TransactionKind
 
 _NO_POOL = PoolStatus()
+_FINISHED_KEPT = 10_000
 current_run: ContextVar[Recorder | None] = ContextVar("visualizer_run", default=None)
 # Which request the running code serves. Contextvars reach worker threads, tasks and
 # SQLAlchemy's greenlets, so a sync dependency's setup, endpoint and teardown stay together.
@@ -99,9 +100,13 @@ def _gauge_reader(pool: Pool) -> Callable[[], tuple[int, int, int]] | None:
 class Recorder:
     """Collects one run's events. `record` never raises into the observed program."""
 
-    def __init__(self, program: ProgramFiles, capacity: int = 20_000) -> None:
+    def __init__(
+        self, program: ProgramFiles, capacity: int = 20_000, show_params: bool = False
+    ) -> None:
         self.program = program
         self.capacity = capacity
+        self.show_params = show_params  # SQL parameters can hold personal data: off by default
+        self.loop_thread: int | None = None  # the server's event loop, once a request shows it
         # Hooks append, the publisher pops: a deque needs no lock for that.
         self.events: deque[list[Any]] = deque()
         self.dropped = 0
@@ -117,7 +122,8 @@ class Recorder:
         self._numbers = {
             kind: itertools.count(1) for kind in ("session", "transaction", "pool", "connection")
         }
-        self._finished: dict[int, threading.Event] = {}
+        self._finished: OrderedDict[int, threading.Event] = OrderedDict()
+        self.finished: deque[int] = deque()  # requests whose app call returned, for a feed
         self._lock = threading.Lock()
 
     def next_number(self, kind: str) -> int:
@@ -228,6 +234,9 @@ class Recorder:
             checkout[6] = DbState.TRANSACTION  # taking a connection: in a transaction, none yet
             checkout[10] = tag.number if tag else None
 
+    def named_threads(self) -> dict[int, str]:
+        return {self.loop_thread: "event loop"} if self.loop_thread is not None else {}
+
     def running_line(self, kind: str, skip: int) -> tuple[int, str, str] | None:
         """(line, file, function) of the program's code running now; never raises."""
         try:
@@ -252,61 +261,16 @@ class Recorder:
         # reads as closed. One freed without a close (by the garbage collector) is gone.
         return DbState.CLOSED if primary[1].closed else DbState.NONE
 
-    def drain(self) -> list[RawEvent]:
-        """The events recorded since the last drain, built here, off the request path."""
+    def drain_records(self) -> list[list[Any]]:
+        """The records kept since the last drain, as the hooks appended them."""
         taken = []
         while self.events:
             taken.append(self.events.popleft())
-        out = []
-        pools: dict[tuple[int, int, int, int], PoolStatus] = {}  # most events share a gauge
-        for (
-            t_ns,
-            kind,
-            request,
-            line,
-            file,
-            thread,
-            db,
-            gauge,
-            phase,
-            detail,
-            session,
-            transaction,
-            transaction_kind,
-            connection,
-        ) in taken:
-            pool = _NO_POOL
-            if gauge is not None:
-                pool = pools.get(gauge) or pools.setdefault(gauge, self._pool_status(gauge))
-            out.append(
-                RawEvent(
-                    t_ns,
-                    kind,
-                    request,
-                    line,
-                    thread,
-                    db,
-                    pool,
-                    phase,
-                    detail,
-                    session,
-                    transaction,
-                    transaction_kind,
-                    connection,
-                    file,
-                )
-            )
-        return out
+        return taken
 
-    def _pool_status(self, gauge: tuple[int, int, int, int]) -> PoolStatus:
-        number, checked_out, size, overflow = gauge
-        return PoolStatus(
-            checked_out=checked_out,
-            size=size,
-            overflow=overflow,
-            number=number,
-            database=self.databases.get(number),
-        )
+    def drain(self) -> list[RawEvent]:
+        """The events recorded since the last drain, built here, off the request path."""
+        return raw_events(self.drain_records(), self.databases)
 
     def pools_left(self) -> list[PoolStatus]:
         """Every pool's gauge now, read afresh: what the run left checked out."""
@@ -314,16 +278,7 @@ class Recorder:
         for tag in list(self.pools.values()):
             tag.reread()
             if tag.gauge is not None:
-                checked_out, size, overflow = tag.gauge
-                left.append(
-                    PoolStatus(
-                        checked_out=checked_out,
-                        size=size,
-                        overflow=overflow,
-                        number=tag.number,
-                        database=self.databases.get(tag.number),
-                    )
-                )
+                left.append(_pool_status((tag.number, *tag.gauge), self.databases))
         return sorted(left, key=lambda pool: pool.number or 0)
 
     # -- request bookkeeping -------------------------------------------------------------------
@@ -333,8 +288,12 @@ class Recorder:
             self._finished.setdefault(request, threading.Event())
 
     def request_finished(self, request: int) -> None:
+        self._primary.pop(request, None)  # later events (a collector's checkin) name theirs
+        self.finished.append(request)
         with self._lock:
             self._finished.setdefault(request, threading.Event()).set()
+            while len(self._finished) > _FINISHED_KEPT:  # a live app's requests: nobody waits
+                self._finished.popitem(last=False)
 
     def wait_finished(self, request: int, timeout: float) -> bool:
         """Wait until the app has returned for this request, teardown included."""
@@ -353,3 +312,58 @@ def session_state(session: Session, tag: SessionTag) -> DbState:
     if transaction._connections:
         return DbState.CONNECTION
     return DbState.TRANSACTION
+
+
+def _pool_status(gauge: tuple[int, int, int, int], databases: dict[int, str]) -> PoolStatus:
+    number, checked_out, size, overflow = gauge
+    return PoolStatus(
+        checked_out=checked_out,
+        size=size,
+        overflow=overflow,
+        number=number,
+        database=databases.get(number),
+    )
+
+
+def raw_events(records: list[list[Any]], databases: dict[int, str]) -> list[RawEvent]:
+    """Records as the hooks appended them, built into raw events; `databases` names pools."""
+    out = []
+    pools: dict[tuple[int, int, int, int], PoolStatus] = {}  # most events share a gauge
+    for (
+        t_ns,
+        kind,
+        request,
+        line,
+        file,
+        thread,
+        db,
+        gauge,
+        phase,
+        detail,
+        session,
+        transaction,
+        transaction_kind,
+        connection,
+    ) in records:
+        pool = _NO_POOL
+        if gauge is not None:
+            pool = pools.get(gauge) or pools.setdefault(gauge, _pool_status(gauge, databases))
+        out.append(
+            RawEvent(
+                t_ns,
+                kind,
+                request,
+                line,
+                thread,
+                db,
+                pool,
+                phase,
+                detail,
+                session,
+                transaction,
+                transaction_kind,
+                connection,
+                file,
+            )
+        )
+    return out

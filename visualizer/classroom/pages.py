@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from visualizer.classroom.hub import Hub, Refused
 from visualizer.classroom.routes import HubDep
 from visualizer.classroom.store import Room
-from visualizer.web.pages import run_context
+from visualizer.web.pages import root, run_context
 from visualizer.web.services import ServicesDep
 from visualizer.web.stage import stage_context
 from visualizer.web.store import DONE
@@ -72,7 +72,9 @@ def open_room(request: Request, run_id: str, svc: ServicesDep, hub: HubDep) -> R
         context = {"heading": "No room", "message": message}
         return svc.templates.TemplateResponse(request, "not_found.html", context, status_code=409)
     room = hub.store.create(run_id)
-    return RedirectResponse(f"/rooms/{room.code}/present#token={room.presenter_token}", 303)
+    return RedirectResponse(
+        f"{root(request)}/rooms/{room.code}/present#token={room.presenter_token}", 303
+    )
 
 
 @router.get("/join")
@@ -81,4 +83,4 @@ def join(
 ) -> Response:
     """The home page's "Join a class" box: the code typed, to the room's page."""
     room = _room(hub, request, code)
-    return RedirectResponse(f"/rooms/{room.code}", 303)
+    return RedirectResponse(f"{root(request)}/rooms/{room.code}", 303)

@@ -108,6 +108,11 @@ class Trace(BaseModel):
     summary: Prose = ""
     code: Long = Field(default="", description="the program's code, as shown and as run")
     file: Line | None = Field(default=None, description="the name of the file `code` is")
+    sources: dict[Line, Long] = Field(
+        default={},
+        max_length=50,
+        description="the program's other files its events ran in, by the name events give",
+    )
     versions: dict[Name, Name] = Field(
         max_length=20, description="python, fastapi, sqlalchemy ... as installed"
     )

@@ -24,6 +24,10 @@ class EventDescriber:
         # the session and pool as last observed on the server for that request.
         self._last_seen: dict[int | None, tuple[str, PoolStatus]] = {}
 
+    def forget(self, request: int) -> None:
+        """A request whose events will not be described any more (a live feed let it go)."""
+        self._last_seen.pop(request, None)
+
     def _thread(self, ident: int) -> str:
         if ident not in self.threads:
             self._workers += 1

@@ -126,10 +126,11 @@ class Frame:
         return max(per_request.values(), default=0)
 
 
-def _row(event: Event, code: dict[int, str], file: str | None) -> Row:
+def _row(event: Event, code: dict[str | None, dict[int, str]]) -> Row:
     action, result = action_and_result(event.kind, event.detail)
-    if event.kind in CODE_ACTIONS and event.file == file and event.line in code:
-        action = code[event.line]  # the program's own line says it best: it is what ran
+    lines = code.get(event.file, {})
+    if event.kind in CODE_ACTIONS and event.line in lines:
+        action = lines[event.line]  # the program's own line says it best: it is what ran
     return Row(
         event.seq,
         event.request,
@@ -144,10 +145,20 @@ def _row(event: Event, code: dict[int, str], file: str | None) -> Row:
     )
 
 
-def program_lines(trace: Trace) -> dict[int, str]:
-    """The program's lines by number (those of `trace.file`); a trace without code has none."""
-    lines = trace.code.splitlines()
-    return {number: text.strip() for number, text in enumerate(lines, start=1) if text.strip()}
+def code_of(trace: Trace, file: str | None) -> str:
+    """The code of one of the program's files: `trace.code` is its main file's."""
+    if file is not None and file in trace.sources:
+        return trace.sources[file]
+    return trace.code if file is None or file == trace.file else ""
+
+
+def program_lines(trace: Trace) -> dict[str | None, dict[int, str]]:
+    """Each of the program's files, line by line; a trace without code has none."""
+    files = {trace.file, *trace.sources}
+    return {
+        file: {n: text.strip() for n, text in enumerate(code_of(trace, file).splitlines(), 1)}
+        for file in files
+    }
 
 
 def frame_at(trace: Trace, cursor: int, deviations: list[Deviation] | None = None) -> Frame:
@@ -177,7 +188,7 @@ def frame_at(trace: Trace, cursor: int, deviations: list[Deviation] | None = Non
             for session, story in stories(lanes.get(number, []))
         ),
         pools=tuple(pools[number] for number in sorted(pools)),
-        rows=tuple(_row(e, code, trace.file) for e in shown if e.kind in TABLE_KINDS),
+        rows=tuple(_row(e, code) for e in shown if e.kind in TABLE_KINDS),
         sql=tuple(e for e in shown if e.kind == "sql"),
         pool=pool,
         key_moments=tuple(m for m in trace.key_moments if m.seq is not None and m.seq <= last_seq),

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
+from starlette.requests import HTTPConnection
 
 from visualizer.contract.document import Deviation
 from visualizer.contract.trace import Question, Trace, TraceRequest
@@ -66,10 +67,15 @@ def scenario_page(request: Request, name: str, svc: ServicesDep) -> HTMLResponse
     )
 
 
+def root(connection: HTTPConnection) -> str:
+    """Where the visualizer is mounted: "" on its own, "/_lifecycle" inside a watched app."""
+    return str(connection.scope.get("root_path", ""))
+
+
 @router.post("/scenarios/{name}/runs")
-async def start_run(name: str, svc: ServicesDep) -> RedirectResponse:
+async def start_run(request: Request, name: str, svc: ServicesDep) -> RedirectResponse:
     run_id = svc.runs.start(_scenario(svc, name), asyncio.get_running_loop())
-    return RedirectResponse(f"/runs/{run_id}", status_code=303)
+    return RedirectResponse(f"{root(request)}/runs/{run_id}", status_code=303)
 
 
 def run_context(svc: Services, run_id: str) -> dict[str, Any]:

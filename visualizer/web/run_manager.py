@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,7 @@ CACHED_TRACES = 64
 
 
 @dataclass(slots=True)
-class LiveRun:
+class RunInProgress:
     """A run in progress: the events so far, for the stage while it is still running."""
 
     scenario: Scenario
@@ -63,23 +64,25 @@ class RunManager:
     ) -> None:
         self.store = store
         self.broker = broker
-        self._live: dict[str, LiveRun] = {}  # running or waiting for a worker
+        self._running: dict[str, RunInProgress] = {}  # running or waiting for a worker
         self._capacity = max_parallel + max_queued
         # A queued run is an entry in the executor's queue, not a thread of its own.
         self._workers = ThreadPoolExecutor(max_parallel, thread_name_prefix="visualizer-runs")
         self._traces: OrderedDict[str, Trace] = OrderedDict()  # finished traces never change
         store.fail_unfinished("interrupted: the server stopped during the run")
         sandboxes.sweep()  # and the sandboxes of the runs it was running
+        # Traces shown as runs but not stored: a live request, until it is kept.
+        self.transient: Callable[[str], Trace | None] = lambda run_id: None
 
     def start(self, scenario: Scenario, loop: asyncio.AbstractEventLoop) -> str:
         """Queue a run; raises RunsBusy when as many runs as the queue holds are waiting."""
-        if len(self._live) >= self._capacity:
+        if len(self._running) >= self._capacity:
             raise RunsBusy(
-                f"{len(self._live)} runs are running or waiting; try again when one is done"
+                f"{len(self._running)} runs are running or waiting; try again when one is done"
             )
         run_id = self.store.create(scenario.name, scenario.title)
         channel = self.broker.open(run_id)
-        self._live[run_id] = LiveRun(scenario)
+        self._running[run_id] = RunInProgress(scenario)
         self._workers.submit(self._run, run_id, scenario, channel, loop)
         return run_id
 
@@ -90,10 +93,10 @@ class RunManager:
     def _run(
         self, run_id: str, scenario: Scenario, channel: Channel, loop: asyncio.AbstractEventLoop
     ) -> None:
-        live = self._live[run_id]
+        running = self._running[run_id]
 
         def sink(event: Event) -> None:
-            live.events.append(event)
+            running.events.append(event)
             message = {"type": "event", "event": event.model_dump(mode="json")}
             loop.call_soon_threadsafe(channel.publish, message)
 
@@ -106,7 +109,7 @@ class RunManager:
         except Exception as error:  # the run failed; the page says so, the server goes on
             self.store.fail(run_id, f"{type(error).__name__}: {error}")
             end = {"type": "end", "status": FAILED, "error": f"{type(error).__name__}: {error}"}
-        self._live.pop(run_id, None)
+        self._running.pop(run_id, None)
         loop.call_soon_threadsafe(self._finish, run_id, channel, end, loop)
 
     def _finish(
@@ -127,19 +130,23 @@ class RunManager:
             self._traces.popitem(last=False)
 
     def status(self, run_id: str) -> str | None:
-        if run_id in self._live:
+        if run_id in self._running:
             return RUNNING
+        if self.transient(run_id) is not None:
+            return DONE
         stored = self.store.get(run_id)
         return stored.status if stored else None
 
     def trace(self, run_id: str) -> Trace | None:
         """The run's trace so far; None for an unknown run."""
+        if (transient := self.transient(run_id)) is not None:
+            return transient
         if run_id in self._traces:
             self._traces.move_to_end(run_id)
             return self._traces[run_id]
-        live = self._live.get(run_id)
-        if live is not None:
-            return live.trace()
+        running = self._running.get(run_id)
+        if running is not None:
+            return running.trace()
         stored = self.store.get(run_id)
         if stored is None or stored.trace is None:
             return None

@@ -42,6 +42,12 @@ class Settings(BaseModel):
         le=64,
         description="How many scenario runs may execute at once; further runs wait their turn.",
     )
+    live_requests: int = Field(
+        default=500,
+        ge=10,
+        le=100_000,
+        description="How many of a watched app's latest requests the live page keeps.",
+    )
     room_idle_hours: float = Field(
         default=3.0,
         gt=0,

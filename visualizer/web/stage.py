@@ -15,7 +15,7 @@ from visualizer.lesson import gauge
 from visualizer.lesson.deviations import find_deviations
 from visualizer.lesson.lanes import TimeAxis, by_request, stories, stretches
 from visualizer.lesson.moments import checked_moments
-from visualizer.lesson.reducer import Frame, Lane, frame_at
+from visualizer.lesson.reducer import Frame, Lane, code_of, frame_at
 from visualizer.lesson.textbook import STEPS, Step
 
 # A shape for each state of `db`, so that colour is never the only signal.
@@ -57,8 +57,26 @@ class Timing:
     sentence: str
 
 
-def _timing(lane: Lane) -> Timing:
+def _timing(lane: Lane, has_client: bool) -> Timing:
+    """Told from the run's own client where it has one; a watched app's requests come from
+    clients we do not see, so theirs is told from the server's side."""
     client, closed = lane.client_ms, lane.closed_ms
+    if not has_client:
+        sent = lane.sent_ms
+        if sent is not None and closed is not None:
+            gap = closed - sent
+            sentence = (
+                f"The server sent the response {gap:.1f} ms before the session closed."
+                if gap > 0
+                else f"The session closed {-gap:.1f} ms before the server sent the response."
+            )
+        else:
+            sentence = (
+                "The response has not been sent yet."
+                if sent is None
+                else ("The response is sent; the session has not been closed.")
+            )
+        return Timing(sent, None, closed, sentence)
     if client is not None and closed is not None:
         gap = closed - client
         sentence = (
@@ -194,6 +212,12 @@ def stage_context(
         deviations = find_deviations(trace.events)
     frame = frame_at(trace, cursor, deviations)
     axis = TimeAxis.of(trace.events)
+    # The code shown is the file the current event ran in (a live app has many); before the
+    # first, the first file any event ran in.
+    code_file = frame.event.file if frame.event and frame.event.file else None
+    if code_file is None:
+        code_file = trace.file or next((e.file for e in trace.events if e.file), None)
+    has_client = any(e.kind.startswith("client.") for e in trace.events)
     focus = _focus(frame)
     event = frame.event
     callouts = [d for d in frame.deviations if d.type == DeviationType.ORDER]
@@ -220,9 +244,10 @@ def stage_context(
         "notes": list(notes.values()),
         "moments": moments,
         "moments_now": moments_now,
-        "code_lines": list(enumerate(trace.code.splitlines(), start=1)),
+        "code_file": code_file,
+        "code_lines": list(enumerate(code_of(trace, code_file).splitlines(), start=1)),
         "db_symbols": DB_SYMBOLS,
-        "timings": {lane.key: _timing(lane) for lane in frame.lanes},
+        "timings": {lane.key: _timing(lane, has_client) for lane in frame.lanes},
         "labels": {lane.key: label(lane, frame) for lane in frame.lanes},
         "sessions": frame.sessions,
         "gauges": _gauges(frame),

@@ -1,0 +1,1 @@
+"""A small shop, written the way FastAPI projects are: the live mode's sample app."""
