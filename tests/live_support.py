@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -46,6 +46,7 @@ class Traced:
     app: str  # the app's base URL
     page: str  # the visualizer's base URL
     process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)  # what it printed, once stopped
 
 
 @contextmanager
@@ -66,15 +67,17 @@ def served(
             wait_for(port, process)
         yield process
     finally:
-        stop(process)
+        process.output = stop(process)  # type: ignore[attr-defined]
 
 
-def stop(process: subprocess.Popen[str], timeout: float = 15) -> None:
-    """Ctrl+C, as a terminal sends it to the whole job; a job that outlives it fails the test."""
+def stop(process: subprocess.Popen[str], timeout: float = 15) -> str:
+    """Ctrl+C, as a terminal sends it to the whole job; a job that outlives it fails the test.
+    What it printed, both streams."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGINT)
     try:
-        process.communicate(timeout=timeout)
+        out, err = process.communicate(timeout=timeout)
+        return out + err
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.communicate()
@@ -83,9 +86,15 @@ def stop(process: subprocess.Popen[str], timeout: float = 15) -> None:
 
 @contextmanager
 def traced(
-    database: str, data: Path, *extra: str, app: str = "shop.main:app", cwd: Path = SAMPLE
+    database: str,
+    data: Path,
+    *extra: str,
+    app: str = "shop.main:app",
+    cwd: Path = SAMPLE,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Traced]:
-    """`session-visualizer trace` on an app, its database given by SHOP_DATABASE_URL."""
+    """`session-visualizer trace` on an app, its database given by SHOP_DATABASE_URL (and
+    whatever else `env` sets)."""
     app_port, page_port = free_port(), free_port()
     command = [
         sys.executable,
@@ -100,9 +109,15 @@ def traced(
         "--no-browser",
         *extra,
     ]
-    env = {"SHOP_DATABASE_URL": database, "SESSION_VISUALIZER_DATA": str(data)}
-    with served(command, env, [page_port, app_port], cwd) as process:
-        yield Traced(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{page_port}", process)
+    env = {"SHOP_DATABASE_URL": database, "SESSION_VISUALIZER_DATA": str(data), **(env or {})}
+    shop: Traced | None = None
+    try:
+        with served(command, env, [page_port, app_port], cwd) as process:
+            shop = Traced(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{page_port}", process)
+            yield shop
+    finally:
+        if shop is not None:
+            shop.output.append(getattr(shop.process, "output", ""))
 
 
 @contextmanager

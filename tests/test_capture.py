@@ -168,3 +168,21 @@ def test_nothing_of_a_finished_run_stays_reachable() -> None:
     assert found["statuses"][2] == [200, 200, 500, 500]  # the leaking scenarios really ran
     assert found["recorders"] == [False, False, False, False]
     assert found["alive"] == []
+
+
+def test_an_async_with_session_closes_on_its_own_line() -> None:
+    """AsyncSession's `async with` closes in a task of its own, out of the program's stack:
+    the close still names the line of the `async with` in get_db."""
+    from pathlib import Path
+
+    from visualizer.execution.runner import run_scenario
+    from visualizer.execution.scenarios import read_program
+
+    program = read_program(Path(__file__).parent / "corpus" / "async_context_manager.py", [])
+    trace = run_scenario(program)
+    lines = program.code.splitlines()
+    closes = [e for e in trace.events if e.kind == "session.close"]
+    assert closes
+    for close in closes:
+        assert close.line is not None
+        assert lines[close.line - 1].strip() == "async with SessionLocal() as session:"

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "visualizer"
 
 # What each layer may import besides itself. Sub-packages are layers; so are the
 # top-level modules `locations` (where our files are), `app` (the composition root), and
-# `__main__`, and `watch` (which builds the app, mounted in another).
+# `__main__`, and `mount` (`watch(app)`, which builds the app, mounted in another).
 ALLOWED: dict[str, set[str]] = {
     "locations": set(),
     "contract": set(),
@@ -25,10 +25,10 @@ ALLOWED: dict[str, set[str]] = {
     "classroom": {"contract", "lesson", "web"},
     "live": {"contract", "capture", "lesson", "execution", "web", "locations"},
     "app": {"contract", "execution", "web", "classroom", "live", "locations"},
-    "watch": {"app", "capture", "live", "web"},
+    "mount": {"app", "capture", "live", "web"},
     "cli": {"contract", "lesson", "execution", "web", "live", "app", "locations"},
     "__main__": {"cli"},
-    "__init__": {"watch"},  # `from visualizer import watch`, imported when it is asked for
+    "__init__": {"mount"},  # `from visualizer import watch`, imported when it is asked for
 }
 
 

@@ -179,3 +179,87 @@ def test_an_app_that_cannot_be_imported_stops_trace_with_its_error(tmp_path: Pat
     assert result.returncode == 1
     assert 'Could not import module "shop.nothing"' in result.stderr
     assert "the app stopped" in result.stderr
+
+
+def test_two_databases_and_a_middleware_session_are_told_apart(tmp_path: Path) -> None:
+    """The ledger (an app named `api`): get_db on one database, a middleware writing an audit
+    row on another, each session with its own pool and gauge."""
+    env = {
+        "LEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'ledger.db'}",
+        "LEDGER_AUDIT_URL": f"sqlite:///{tmp_path / 'audit.db'}",
+    }
+    with traced("", tmp_path / "data", app="ledger.main:api", env=env) as ledger:
+        with httpx.Client(base_url=ledger.app, timeout=10) as client:
+            assert client.post("/accounts/", params={"owner": "ann"}).status_code == 201
+            assert client.post("/accounts/1/deposit", params={"amount": 5}).json()["balance"] == 5
+        time.sleep(0.3)
+        page = httpx.get(f"{ledger.page}/live").text
+        trace = httpx.get(f"{ledger.page}/api/runs/live-2").json()
+        stage = httpx.get(f"{ledger.page}/runs/live-2/stage", params={"cursor": 20}).text
+    deposit = _summary(page, 2)
+    assert "<td>2</td>" in deposit  # sessions: get_db's and the middleware's
+    # The middleware's session closes last; get_db's still closed after the response.
+    assert 'data-badge="response_before_close"' in deposit
+    assert "session never closed" not in deposit
+    pools = page.split('id="pools"')[1]
+    assert "sqlite ledger.db" in pools and "of 4 checked out" in pools
+    assert "sqlite audit.db" in pools and "of 2 checked out" in pools
+    created = {e["session"]: e["file"] for e in trace["events"] if e["kind"] == "session.create"}
+    assert created == {1: "ledger/dependencies.py", 2: "ledger/audit.py"}
+    checkouts = [e for e in trace["events"] if e["kind"] == "pool.checkout"]
+    assert [(e["session"], e["pool"]["database"], e["pool"]["size"]) for e in checkouts] == [
+        (1, "sqlite ledger.db", 4),
+        (2, "sqlite audit.db", 2),
+    ]
+    assert all(e["pool"]["checked_out"] == 1 for e in checkouts)
+    assert "ledger/dependencies.py" in stage
+
+
+def test_reload_restarts_the_app_on_a_change_and_keeps_the_list(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.live_support import SAMPLE
+
+    project = tmp_path / "project"
+    shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("__pycache__"))
+    database = f"sqlite:///{tmp_path / 'shop.db'}"
+    with traced(database, tmp_path / "data", "--reload", cwd=project) as shop:
+        with httpx.Client(base_url=shop.app, timeout=10) as client:
+            assert client.get("/products/").json() == []
+            router = project / "shop" / "routers" / "products.py"
+            router.write_text(router.read_text().replace('return [{"id"', 'return [{"ID"'))
+            client.post("/products/", params={"name": "tea", "stock": 1})
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:  # the old app answers until the new one is up
+                try:
+                    if "ID" in client.get("/products/").json()[0]:
+                        break
+                except (httpx.TransportError, IndexError):
+                    pass
+                time.sleep(0.1)
+            else:
+                raise AssertionError("the change was never served")
+        time.sleep(0.3)
+        page = httpx.get(f"{shop.page}/live").text
+    numbers = [int(n) for n in re.findall(r'<tr data-request="(\d+)"', page)]
+    assert numbers == sorted(set(numbers), reverse=True) and numbers[-1] == 1  # none reused
+    assert len(numbers) >= 3
+    assert "Your app's code changed (shop/routers/products.py): restarting it." in shop.output[0]
+
+
+def test_the_app_stops_when_the_visualizer_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+
+    with traced(f"sqlite:///{tmp_path / 'shop.db'}", tmp_path / "data") as shop:
+        port = int(shop.app.rsplit(":", 1)[1])
+        os.kill(shop.process.pid, signal.SIGKILL)  # no finally runs: the app must notice
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) != 0:
+                    break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("the app still serves after the visualizer was killed")

@@ -9,7 +9,8 @@ from typing import Any
 
 def __getattr__(name: str) -> Any:
     if name == "watch":
-        from visualizer.watch import watch
+        from visualizer.mount import watch
 
+        globals()["watch"] = watch  # a module named `watch` would shadow it: see mount.py
         return watch
     raise AttributeError(f"module 'visualizer' has no attribute {name!r}")

@@ -24,16 +24,18 @@ class RequestObserver:
         *,
         numbered_by_client: bool = True,
         ignore: str | None = None,
+        numbered_after: int = 0,
     ) -> None:
         """`numbered_by_client`: a run's own client numbers its requests with a header (an
         app watched live numbers them itself, and trusts no header); `ignore`: a path prefix
-        left unobserved (the visualizer's own pages, mounted in a watched app)."""
+        left unobserved (the visualizer's own pages, mounted in a watched app);
+        `numbered_after`: the last number an earlier process of a watched app gave."""
         self.app = app
         self.recorder = recorder
         self.numbered_by_client = numbered_by_client
         self.ignore = ignore
         # Requests not sent by the run's client are numbered from here on.
-        self._next_id = 1000 if numbered_by_client else 0
+        self._next_id = 1000 if numbered_by_client else numbered_after
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.ignore and scope.get("path", "").startswith(self.ignore):

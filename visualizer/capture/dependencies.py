@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from visualizer.capture.recorder import Call, Recorder, current_call, current_run
 
 _MARK = "__visualizer_observed__"
-SETUP, TEARDOWN = Call("setup"), Call("teardown")
+SETUP = Call("setup")
 
 
 def _session_of(value: Any) -> Session | None:
@@ -94,7 +94,7 @@ def traced(dependency: Callable[..., Any], recorder: Recorder) -> Callable[..., 
         except BaseException as error:
             if report:
                 report.resumed(error)
-            token = current_call.set(TEARDOWN)
+            token = current_call.set(Call("teardown", frame=inner.gi_frame))
             try:
                 inner.throw(error)
             except StopIteration:
@@ -105,7 +105,7 @@ def traced(dependency: Callable[..., Any], recorder: Recorder) -> Callable[..., 
         if report:
             report.resumed(None)
         try:
-            _in(TEARDOWN, lambda: next(inner))
+            _in(Call("teardown", frame=inner.gi_frame), lambda: next(inner))
         except StopIteration:
             return
         raise RuntimeError("the dependency yielded more than once")
@@ -134,7 +134,7 @@ def traced_async(
         except BaseException as error:
             if report:
                 report.resumed(error)
-            token = current_call.set(TEARDOWN)
+            token = current_call.set(Call("teardown", frame=inner.ag_frame))
             try:
                 await inner.athrow(error)
             except StopAsyncIteration:
@@ -144,7 +144,7 @@ def traced_async(
             raise RuntimeError("the dependency did not stop after the exception") from error
         if report:
             report.resumed(None)
-        token = current_call.set(TEARDOWN)
+        token = current_call.set(Call("teardown", frame=inner.ag_frame))
         try:
             await inner.__anext__()
         except StopAsyncIteration:

@@ -15,6 +15,7 @@ from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from sqlalchemy.orm import Session, SessionTransaction
@@ -22,9 +23,12 @@ from sqlalchemy.pool import Pool
 
 from visualizer.capture.lines import ProgramFiles
 from visualizer.contract.events import DbState, PoolStatus, RawEvent, TransactionKind
+from visualizer.contract.limits import MAX_REQUESTS
 
 _NO_POOL = PoolStatus()
-_FINISHED_KEPT = 10_000
+# Requests whose end a run may still wait for: a run sends at most MAX_REQUESTS; a live app
+# serves forever, and nobody waits on its requests.
+_FINISHED_KEPT = MAX_REQUESTS
 current_run: ContextVar[Recorder | None] = ContextVar("visualizer_run", default=None)
 # Which request the running code serves. Contextvars reach worker threads, tasks and
 # SQLAlchemy's greenlets, so a sync dependency's setup, endpoint and teardown stay together.
@@ -39,6 +43,15 @@ class Call:
     phase: str
     line: int | None = None
     file: str | None = None
+    # A yield dependency's own frame, suspended where its teardown runs: what runs there can
+    # be out of the program's stack (AsyncSession's `async with` closes in a task of its own).
+    frame: FrameType | None = None
+
+    def where(self, program: ProgramFiles) -> tuple[int | None, str | None]:
+        """The line this call names: its own, or where its dependency's frame stands now."""
+        if self.line is not None or self.frame is None:
+            return self.line, self.file
+        return self.frame.f_lineno, program.shown_name(self.frame.f_code)
 
 
 current_call: ContextVar[Call | None] = ContextVar("visualizer_call", default=None)
@@ -198,6 +211,8 @@ class Recorder:
                 found = self.program.running_line(1)
                 if found is not None:
                     line, file, _ = found
+            if line is None and call is not None and call.frame is not None:
+                line, file = call.where(self.program)
             if pool is None:
                 pool = connection.pool if connection else tag.pool if tag else None
             if pool is None and tag is None and request is not None:

@@ -44,7 +44,10 @@ def _wrap(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..
 def _entry(recorder: Recorder, phase: str) -> Call:
     """The call the program makes now, with the program line that makes it."""
     found = recorder.running_line(phase, 2)
-    return Call(phase, *found[:2]) if found else Call(phase)
+    if found:
+        return Call(phase, *found[:2])
+    enclosing = current_call.get()  # e.g. get_db's teardown, its frame where it stands
+    return Call(phase, *enclosing.where(recorder.program)) if enclosing else Call(phase)
 
 
 def _init(original: Callable[..., Any]) -> Callable[..., Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from pathlib import Path
 
 from visualizer.web.settings import Settings
@@ -36,6 +37,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     )
     trace.add_argument("--no-browser", dest="trace_no_browser", action="store_true")
     trace.add_argument(
+        "--reload",
+        action="store_true",
+        help="restart the app when a .py file under --app-dir changes, as uvicorn --reload; "
+        "the live list keeps the requests served before",
+    )
+    trace.add_argument(
         "--show-params",
         action="store_true",
         help="record the SQL parameters too (they can hold personal data: off by default)",
@@ -46,7 +53,7 @@ def trace(args: argparse.Namespace, settings: Settings, open_browser: bool) -> i
     from visualizer.app import create_app  # the web stack is only needed to serve
     from visualizer.cli.serve import serve
     from visualizer.live.feed import LiveFeed
-    from visualizer.live.process import AppProcess
+    from visualizer.live.process import AppProcess, reload_on_change
 
     app_dir = Path(args.app_dir)
     if not app_dir.is_dir():
@@ -64,9 +71,21 @@ def trace(args: argparse.Namespace, settings: Settings, open_browser: bool) -> i
         show_params=args.show_params,
     )
     print(f"Your app: {watched}", flush=True)
+    # Without --reload, an app that stops ends `trace`; with it, as with `uvicorn --reload`,
+    # an app that failed to import waits for the next change.
+    done = threading.Event()
+    if args.reload:
+        reload_on_change(process, app_dir.resolve(), done)
     try:
-        code = serve(settings, open_browser, app=app, page="/live", until=process.exited)
+        code = serve(
+            settings,
+            open_browser,
+            app=app,
+            page="/live",
+            until=None if args.reload else process.exited,
+        )
     finally:
+        done.set()
         process.stop()
     if process.returncode not in (None, 0, -15) and process.exited.is_set():
         print(f"session-visualizer trace: the app stopped ({process.returncode})", file=sys.stderr)

@@ -7,7 +7,7 @@ was recorded to the visualizer's process through a pipe; describing it happens t
 this process.
 
     python -m visualizer.live.agent MODULE:APP --feed-fd FD [--host H] [--port P]
-        [--app-dir DIR] [--show-params]
+        [--app-dir DIR] [--show-params] [--first-request N]
 """
 
 from __future__ import annotations
@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8000)
     parser.add_argument("--app-dir", default=".")
     parser.add_argument("--show-params", action="store_true")
+    parser.add_argument("--first-request", type=int, default=0, help="number requests after it")
     args = parser.parse_args(argv)
 
     app_dir = Path(args.app_dir).resolve()
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"session-visualizer trace: {error}", file=sys.stderr)
         return 2
     Exporter(recorder, args.feed_fd).start()
-    observed = RequestObserver(app, recorder, numbered_by_client=False)
+    observed = RequestObserver(
+        app, recorder, numbered_by_client=False, numbered_after=args.first_request
+    )
     uvicorn.run(observed, host=args.host, port=args.port)
     return 0
 

@@ -48,6 +48,7 @@ class LiveFeed:
         self.keep = keep
         self.root = root.resolve() if root else None  # the project, for showing its files
         self.dropped = 0
+        self.highest = 0  # the highest request number seen: a restarted app numbers after it
         self.hook_errors: dict[str, int] = {}
         self.databases: dict[int, str] = {}
         self.pools: dict[int, deque[PoolReading]] = {}
@@ -84,6 +85,7 @@ class LiveFeed:
             )
         if event.request is None:
             return  # the app's startup: its pools are shown, it is no request
+        self.highest = max(self.highest, event.request)
         request = self._requests.get(event.request)
         if request is None:
             if self._requests and event.request < next(iter(self._requests)):
@@ -143,8 +145,23 @@ class LiveFeed:
                 return None
             events, summary = list(request.events), request.summary
         start = events[0].t_ms
+        # Sessions, transactions and connections are numbered over the app's whole life;
+        # within one request they read 1, 2... in the order the request met them.
+        numbers: dict[str, dict[int, int]] = {"session": {}, "transaction": {}, "connection": {}}
+
+        def own(kind: str, number: int | None) -> int | None:
+            if number is None:
+                return None
+            return numbers[kind].setdefault(number, len(numbers[kind]) + 1)
+
         numbered = [
-            e.model_copy(update={"seq": seq, "t_ms": round(e.t_ms - start, 3)})
+            e.model_copy(
+                update={
+                    "seq": seq,
+                    "t_ms": round(e.t_ms - start, 3),
+                    **{kind: own(kind, getattr(e, kind)) for kind in numbers},
+                }
+            )
             for seq, e in enumerate(events, start=1)
         ]
         files = sorted({e.file for e in events if e.file})

@@ -1,5 +1,8 @@
 """`watch(app)`: the live page inside an app started its own way (gunicorn, docker, tests).
 
+(The module is not called `watch`: importing it would set `visualizer.watch` to the module,
+and `from visualizer import watch` would then give the module instead of the function.)
+
     from visualizer import watch
     watch(app)  # with SESSION_VISUALIZER_WATCH=1 set where you develop
 

@@ -1,0 +1,1 @@
+"""A ledger with an audit trail in a second database, written by a middleware."""
