@@ -57,7 +57,6 @@ class RequestObserver:
         request = self._request_id(scope)
         token = current_request.set(request)
         recorder = self.recorder
-        recorder.request_started(request)
         path = scope["path"] + (
             f"?{scope['query_string'].decode()}" if scope["query_string"] else ""
         )

@@ -1,4 +1,9 @@
-"""Every engine and pool, however many: class-level listeners for the SQL sent and the pool.
+"""Every engine and pool, however many: class-level listeners on the pool, and the SQL sent.
+
+The SQL is seen where every dialect sends it, its `do_execute` methods, wrapped once per
+dialect class: an Engine-level `before_cursor_execute` listener would make SQLAlchemy build
+joined event dispatchers for every connection of every engine, which costs more per request
+than all our other hooks.
 
 A pooled connection carries a tag in its own `info` dict: its number, its pool, the request
 that checked it out and the session it serves. So a connection the garbage collector takes
@@ -8,12 +13,15 @@ took it, and the collector is recognised by the session it served being gone.
 
 from __future__ import annotations
 
+import functools
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import URL
+from sqlalchemy.engine.default import DefaultDialect
 from sqlalchemy.pool import Pool
 
 from visualizer.capture.recorder import (
@@ -26,6 +34,7 @@ from visualizer.capture.recorder import (
 from visualizer.contract.events import GARBAGE_COLLECTOR
 
 CONNECTION_TAG = "visualizer"
+ORIGINAL = "__visualizer_original__"  # on a method we wrapped: the one it wraps
 _PARAMS_SHOWN = 500  # characters of a statement's parameters, when they are shown
 
 
@@ -41,6 +50,7 @@ def _checkout(dbapi_connection: Any, record: Any, proxy: Any) -> None:
     if recorder is None:
         return
     try:
+        observe_dialect(type(getattr(proxy._pool, "_dialect", None)))
         pool = recorder.pool_tag(proxy._pool)
         pool.reread()
         tag = record.info.get(CONNECTION_TAG)
@@ -85,11 +95,11 @@ def _checkin(dbapi_connection: Any, record: Any) -> None:
     _returned("pool.checkin", record, last=True)
 
 
-def _sql(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+def _sql(conn: Any, statement: str, parameters: Any) -> None:
     recorder = current_run.get()
     if recorder is None:
         return
-    detail = {"sql": " ".join(statement.split())}
+    detail = {"sql": statement}  # its whitespace is folded off the request path
     if recorder.show_params:
         detail["params"] = repr(parameters)[:_PARAMS_SHOWN]
     tag: ConnectionTag | None = None
@@ -97,11 +107,67 @@ def _sql(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) ->
     try:
         tag = conn.info.get(CONNECTION_TAG)
         if tag is not None:
-            name_database(recorder, tag.pool, conn.engine.url)
+            if tag.pool.number not in recorder.databases:
+                name_database(recorder, tag.pool, conn.engine.url)
             session = tag.session() if tag.session is not None else None
     except Exception as error:  # a hook must never break the observed request
         recorder.hook_failed("sql", error)
     recorder.record("sql", session, detail, connection=tag)
+
+
+_SENDING = "_visualizer_sending"  # on a context while its statement is being sent
+
+
+def _sending(original: Callable[..., Any], with_params: bool) -> Callable[..., Any]:
+    """A dialect's do_execute or do_executemany (`with_params`), or its do_execute_no_params,
+    reporting the statement just before the driver gets it, as before_cursor_execute would."""
+
+    def report(context: Any, statement: str, parameters: Any) -> bool:
+        if context is None or current_run.get() is None or context.__dict__.get(_SENDING):
+            return False  # not in a run, or a dialect's override calling the method it wraps
+        _sql(context.root_connection, statement, parameters)
+        context.__dict__[_SENDING] = True
+        return True
+
+    if with_params:
+
+        def send(
+            self: Any, cursor: Any, statement: str, parameters: Any, context: Any = None
+        ) -> Any:
+            reported = report(context, statement, parameters)
+            try:
+                return original(self, cursor, statement, parameters, context)
+            finally:
+                if reported:
+                    context.__dict__[_SENDING] = False
+
+    else:
+
+        def send(self: Any, cursor: Any, statement: str, context: Any = None) -> Any:  # type: ignore[misc]
+            reported = report(context, statement, None)
+            try:
+                return original(self, cursor, statement, context)
+            finally:
+                if reported:
+                    context.__dict__[_SENDING] = False
+
+    setattr(send, ORIGINAL, original)
+    return functools.wraps(original)(send)
+
+
+_OBSERVED_DIALECTS: set[type] = set()
+_SENDERS = (("do_execute", True), ("do_executemany", True), ("do_execute_no_params", False))
+
+
+def observe_dialect(cls: type) -> None:
+    """Report the SQL every dialect of this class sends (its own methods, or inherited)."""
+    if cls in _OBSERVED_DIALECTS:
+        return
+    for name, with_params in _SENDERS:
+        method = getattr(cls, name, None)
+        if method is not None and not hasattr(method, ORIGINAL):
+            setattr(cls, name, _sending(method, with_params))
+    _OBSERVED_DIALECTS.add(cls)
 
 
 # SQLAlchemy reads a pool listener's signature: these are the 2.x ones.
@@ -109,12 +175,12 @@ HOOKS: tuple[tuple[type, str, Any], ...] = (
     (Pool, "checkout", _checkout),
     (Pool, "reset", _reset),
     (Pool, "checkin", _checkin),
-    (Engine, "before_cursor_execute", _sql),
 )
 
 
 def install() -> None:
     """Listen on every pool and engine the process will ever have: once per process."""
+    observe_dialect(DefaultDialect)
     for target, name, hook in HOOKS:
         if not event.contains(target, name, hook):
             event.listen(target, name, hook)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.pool import Pool
+from sqlalchemy.util.queue import Queue as SQLAlchemyQueue
 
 from visualizer.capture.lines import ProgramFiles
 from visualizer.contract.events import DbState, PoolStatus, RawEvent, TransactionKind
@@ -57,16 +58,30 @@ class Call:
 current_call: ContextVar[Call | None] = ContextVar("visualizer_call", default=None)
 
 
+# Each session, transaction and pool carries its tag in this attribute: a lookup on the object
+# itself is a dict read, where a weak-keyed dictionary builds a weak reference per lookup.
+TAG = "_visualizer_tag"
+
+
 @dataclass(slots=True)
 class SessionTag:
+    owner: weakref.ref[Recorder]  # the run whose tag it is: a session may outlive a run
     number: int
     request: int | None
     closed: bool = False
     pool: PoolTag | None = None  # the pool of the session's bind, for the gauge
 
 
+@dataclass(frozen=True, slots=True)
+class TransactionTag:
+    owner: weakref.ref[Recorder]
+    number: int
+    kind: TransactionKind
+
+
 @dataclass(slots=True)
 class PoolTag:
+    owner: weakref.ref[Recorder]
     number: int
     gauge: tuple[int, int, int] | None  # checked out, size, overflow: as last read
     read: Callable[[], tuple[int, int, int]] | None  # None for pools that count nothing
@@ -102,6 +117,17 @@ class ConnectionTag:
 def _gauge_reader(pool: Pool) -> Callable[[], tuple[int, int, int]] | None:
     # QueuePool counts checked-out connections, its size and its overflow; NullPool and
     # StaticPool count nothing, and their events show no gauge.
+    queue = getattr(pool, "_pool", None)
+    if type(queue) is SQLAlchemyQueue and hasattr(pool, "_overflow"):
+        # What checkedout(), size() and overflow() compute, read without taking the queue's
+        # lock three times on every pool event.
+        waiting, capacity = queue.queue, queue.maxsize
+
+        def read() -> tuple[int, int, int]:
+            extra: int = pool._overflow
+            return capacity - len(waiting) + extra, capacity, extra if capacity else 0
+
+        return read
     counts = [getattr(pool, name, None) for name in ("checkedout", "size", "overflow")]
     if not all(callable(count) for count in counts):
         return None
@@ -125,17 +151,16 @@ class Recorder:
         self.dropped = 0
         self.hook_errors: Counter[str] = Counter()
         self.recording = True
-        self.sessions: weakref.WeakKeyDictionary[Session, SessionTag] = weakref.WeakKeyDictionary()
-        self.transactions: weakref.WeakKeyDictionary[
-            SessionTransaction, tuple[int, TransactionKind]
-        ] = weakref.WeakKeyDictionary()
+        self._me = weakref.ref(self)
+        self.sessions: weakref.WeakSet[Session] = weakref.WeakSet()  # for the run's cleanup
+        # Every pool this run used, for what it left and for the run's cleanup.
         self.pools: weakref.WeakKeyDictionary[Pool, PoolTag] = weakref.WeakKeyDictionary()
         self.databases: dict[int, str] = {}  # pool number -> "sqlite app.db"
         self._primary: dict[int, tuple[weakref.ref[Session], SessionTag]] = {}
         self._numbers = {
             kind: itertools.count(1) for kind in ("session", "transaction", "pool", "connection")
         }
-        self._finished: OrderedDict[int, threading.Event] = OrderedDict()
+        self._finished: OrderedDict[int, threading.Event | None] = OrderedDict()
         self.finished: deque[int] = deque()  # requests whose app call returned, for a feed
         self._lock = threading.Lock()
 
@@ -147,16 +172,17 @@ class Recorder:
     def session_tag(self, session: Session, request: int | None) -> SessionTag:
         """The session's tag in this run, made on first sight (a session from before the run
         gets its number when it is first used)."""
-        tag = self.sessions.get(session)
-        if tag is None:
-            tag = SessionTag(self.next_number("session"), request)
+        tag: SessionTag | None = session.__dict__.get(TAG)
+        if tag is None or tag.owner() is not self:
+            tag = SessionTag(self._me, self.next_number("session"), request)
             bind = session.bind
             pool = getattr(bind, "pool", None) or getattr(
                 getattr(bind, "sync_engine", None), "pool", None
             )
             if isinstance(pool, Pool):
                 tag.pool = self.pool_tag(pool)
-            self.sessions[session] = tag
+            session.__dict__[TAG] = tag
+            self.sessions.add(session)
             if request is not None and request not in self._primary:
                 self._primary[request] = (weakref.ref(session), tag)
         return tag
@@ -167,12 +193,21 @@ class Recorder:
             self._primary[tag.request] = (weakref.ref(session), tag)
 
     def pool_tag(self, pool: Pool) -> PoolTag:
-        tag = self.pools.get(pool)
-        if tag is None:
-            tag = PoolTag(self.next_number("pool"), None, _gauge_reader(pool))
+        tag: PoolTag | None = pool.__dict__.get(TAG)
+        if tag is None or tag.owner() is not self:
+            tag = PoolTag(self._me, self.next_number("pool"), None, _gauge_reader(pool))
             tag.reread()
+            pool.__dict__[TAG] = tag
             self.pools[pool] = tag
         return tag
+
+    def transaction_tag(self, transaction: SessionTransaction) -> TransactionTag | None:
+        tag: TransactionTag | None = transaction.__dict__.get(TAG)
+        return tag if tag is not None and tag.owner() is self else None
+
+    def tag_transaction(self, transaction: SessionTransaction, kind: TransactionKind) -> None:
+        tag = TransactionTag(self._me, self.next_number("transaction"), kind)
+        transaction.__dict__[TAG] = tag
 
     def name_database(self, pool: PoolTag, name: str) -> None:
         self.databases.setdefault(pool.number, name)
@@ -218,9 +253,9 @@ class Recorder:
             if pool is None and tag is None and request is not None:
                 primary = self._primary.get(request)  # e.g. a response: the request's `db`
                 pool = primary[1].pool if primary else None
-            numbered = (
-                self.transactions.get(transaction, (None, None)) if transaction else (None, None)
-            )
+            numbered = transaction.__dict__.get(TAG) if transaction is not None else None
+            if numbered is not None and numbered.owner() is not self:
+                numbered = None
             kept = [
                 t_ns or time.perf_counter_ns(),
                 kind,
@@ -233,7 +268,8 @@ class Recorder:
                 call.phase if call else None,
                 detail or {},
                 tag.number if tag else connection.session_number if connection else None,
-                *numbered,
+                numbered.number if numbered else None,
+                numbered.kind if numbered else None,
                 connection.number if connection else None,
             ]
             self.events.append(kept)
@@ -245,7 +281,7 @@ class Recorder:
     def give_session(self, checkout: list[Any] | None, session: Session) -> None:
         """That checkout was for this session, as its after_begin now shows."""
         if checkout is not None:
-            tag = self.sessions.get(session)
+            tag = self.session_tag(session, None)
             checkout[6] = DbState.TRANSACTION  # taking a connection: in a transaction, none yet
             checkout[10] = tag.number if tag else None
 
@@ -298,22 +334,26 @@ class Recorder:
 
     # -- request bookkeeping -------------------------------------------------------------------
 
-    def request_started(self, request: int) -> None:
-        with self._lock:
-            self._finished.setdefault(request, threading.Event())
-
     def request_finished(self, request: int) -> None:
         self._primary.pop(request, None)  # later events (a collector's checkin) name theirs
         self.finished.append(request)
         with self._lock:
-            self._finished.setdefault(request, threading.Event()).set()
+            waiting = self._finished.get(request)
+            self._finished[request] = None  # None: finished, and nobody waits for it
             while len(self._finished) > _FINISHED_KEPT:  # a live app's requests: nobody waits
                 self._finished.popitem(last=False)
+        if waiting is not None:
+            waiting.set()
 
     def wait_finished(self, request: int, timeout: float) -> bool:
         """Wait until the app has returned for this request, teardown included."""
         with self._lock:
+            if request in self._finished and self._finished[request] is None:
+                return True
+            # Made only for a request someone waits for: an Event per request would cost
+            # every request of a live app a lock and a condition.
             done = self._finished.setdefault(request, threading.Event())
+        assert done is not None
         return done.wait(timeout)
 
 
@@ -361,6 +401,8 @@ def raw_events(records: list[list[Any]], databases: dict[int, str]) -> list[RawE
         connection,
     ) in records:
         pool = _NO_POOL
+        if kind == "sql" and "sql" in detail:
+            detail["sql"] = " ".join(detail["sql"].split())  # folded here, off the request path
         if gauge is not None:
             pool = pools.get(gauge) or pools.setdefault(gauge, _pool_status(gauge, databases))
         out.append(

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from visualizer.capture.engines import CONNECTION_TAG, name_database
+from visualizer.capture.engines import CONNECTION_TAG, ORIGINAL, name_database
 from visualizer.capture.recorder import (
     Call,
     ConnectionTag,
@@ -28,8 +28,6 @@ from visualizer.capture.recorder import (
     session_state,
 )
 from visualizer.contract.events import SESSION_EVENTS, TransactionKind
-
-ORIGINAL = "__visualizer_original__"
 
 
 def _wrap(cls: type, name: str, make: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
@@ -146,7 +144,7 @@ def _transaction_created(session: Session, transaction: SessionTransaction) -> N
         kind: TransactionKind = (
             "root" if transaction.parent is None else "savepoint" if transaction.nested else "inner"
         )
-        recorder.transactions[transaction] = (recorder.next_number("transaction"), kind)
+        recorder.tag_transaction(transaction, kind)
         tag = recorder.session_tag(session, current_request.get())
         tag.closed = False  # a closed Session used again begins anew
     except Exception as error:  # a hook must never break the observed request

@@ -47,7 +47,7 @@ def dispose(namespace: dict[str, Any], recorder: Recorder) -> None:
     recorder.recording = False
     _forget_fastapi_caches(namespace)
     leaked_async: list[Session] = []
-    for session in list(recorder.sessions.keys()):
+    for session in list(recorder.sessions):
         if getattr(getattr(session.bind, "dialect", None), "is_async", False):
             leaked_async.append(session)  # its rollback must await the driver
             continue
