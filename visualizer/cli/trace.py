@@ -35,7 +35,12 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         type=int,
         help=f"port of the live page (default {DEFAULT_PAGE_PORT})",
     )
-    trace.add_argument("--no-browser", dest="trace_no_browser", action="store_true")
+    trace.add_argument(
+        "--no-browser",
+        dest="trace_no_browser",
+        action="store_true",
+        help="do not open the live page in a browser",
+    )
     trace.add_argument(
         "--reload",
         action="store_true",
