@@ -41,7 +41,7 @@ class Call:
     """What the program called that is running now (a commit, a close, get_db's setup...),
     and the program's line that called it: events fired deep inside take that line."""
 
-    phase: str
+    phase: str | None  # None: a statement, wherever the program runs it
     line: int | None = None
     file: str | None = None
     # A yield dependency's own frame, suspended where its teardown runs: what runs there can

@@ -114,6 +114,30 @@ def _commit(original: Callable[..., Any]) -> Callable[..., Any]:
     return commit
 
 
+def _statement(original: Callable[..., Any]) -> Callable[..., Any]:
+    """Every ORM statement (execute, scalars, get, a lazy load, a refresh...) goes through
+    Session._execute_internal: the program's line is found once there, and the events the
+    statement fires (do_orm_execute, the transaction begun, the checkout, the SQL) take it,
+    rather than each walking the stack down through SQLAlchemy."""
+
+    def execute(self: Session, *args: Any, **kwargs: Any) -> Any:
+        recorder = current_run.get()
+        enclosing = current_call.get()
+        if recorder is None or (enclosing is not None and enclosing.line is not None):
+            return original(self, *args, **kwargs)  # outside a run, or its line is known
+        found = recorder.running_line("do_orm_execute", 1)
+        if found is None:
+            return original(self, *args, **kwargs)
+        phase = enclosing.phase if enclosing else None  # e.g. a query in get_db's setup
+        token = current_call.set(Call(phase, found[0], found[1]))
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            current_call.reset(token)
+
+    return execute
+
+
 def _rollback(original: Callable[..., Any]) -> Callable[..., Any]:
     def rollback(self: SessionTransaction, *args: Any, **kwargs: Any) -> None:
         recorder = current_run.get()
@@ -217,6 +241,8 @@ def install() -> None:
     for method in ("close", "reset", "invalidate"):
         _wrap(Session, method, _closing(method))
     _wrap(SessionTransaction, "commit", _commit)
+    if hasattr(Session, "_execute_internal"):  # SQLAlchemy 2.x; without it, each event walks
+        _wrap(Session, "_execute_internal", _statement)
     _wrap(SessionTransaction, "rollback", _rollback)
     for name, hook in HOOKS.items():
         if not event.contains(Session, name, hook):
