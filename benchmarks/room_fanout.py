@@ -1,190 +1,217 @@
-"""Classroom fan-out: a presenter steps through a run while many students follow; prints delays.
+"""Classroom fan-out beside a plain FastAPI broadcast: delay, CPU and memory per follower count.
 
-Starts the visualizer in its own process (`python -m visualizer`) on a temporary data folder,
-runs a scenario, opens a room, connects the students on loopback from this one asyncio process,
-then sends `goto 1..N` at a fixed interval. Delays are perf_counter differences on one machine:
-from just before the presenter's send to the student's receipt, client-side parsing included.
+Each run starts a server in a process of its own: either the baseline (fanout_support.py's
+plain broadcast: one process, deflate off, the same cursor messages) or the project
+(`python -m visualizer` on a temporary data folder, a finished run, a room), then a client
+process on uvloop that connects the presenter and the followers (as the room page does: the
+room's URL, a name, this server's Origin), sends `goto 1..N` every `--interval` seconds and
+notes when each follower shows each step (a newer cursor counts for the ones it replaced).
+Rounds alternate the two. Delays are perf_counter differences in the client process; the
+server's CPU is its utime+stime over the steps (/proc/PID/stat), its memory the RSS growth
+while the followers connected, divided by them.
 
-    .venv/bin/python benchmarks/room_fanout.py [--clients 300] [--interval 0.1]
+    .venv/bin/python benchmarks/room_fanout.py [--clients 300,1000,2000] [--rounds 5]
+        [--steps 50] [--interval 0.2] [--scenario concurrent_requests]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import resource
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import ClientConnection, connect
+from fanout_support import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FIGURES = [  # key, label, unit
+    ("p50_ms", "p50 delay", "ms"),
+    ("p95_ms", "p95 delay", "ms"),
+    ("max_ms", "max delay", "ms"),
+    ("cpu_ms_per_step", "server CPU per step", "ms"),
+    ("kb_per_follower", "memory per follower", "KB"),
+    ("client_cpu_ms_per_step", "client CPU per step", "ms"),
+    ("connect_s", "all connected in", "s"),
+]
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
+def _wait_ready(port: int, process: subprocess.Popen[bytes], path: str) -> None:
+    deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with {server.returncode}")
+        if process.poll() is not None:
+            raise SystemExit(f"a server exited with {process.returncode}")
         try:
-            if httpx.get(f"{base}/api/scenarios", timeout=1).status_code == 200:
-                return
+            httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1)
+            return
         except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise SystemExit("the server did not start in time")
+            time.sleep(0.05)
+    raise SystemExit("a server did not start in time")
 
 
-def _finished_run(base: str, scenario: str, timeout: float = 60) -> tuple[str, int]:
-    run_id = httpx.post(f"{base}/api/runs", json={"scenario": scenario}).json()["id"]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        body = httpx.get(f"{base}/api/runs/{run_id}").json()
-        if body["status"] == "done":
-            return run_id, len(body["events"])
-        if body["status"] == "failed":
-            raise SystemExit(f"the run failed: {body.get('error')}")
-        time.sleep(0.1)
-    raise SystemExit("the run did not finish in time")
+@contextmanager
+def _process(argv: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log, "ab") as out:
+        process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
-async def _student(
-    url: str, got: dict[int, float], joined: asyncio.Event, stop: asyncio.Event
-) -> None:
-    async with connect(url, compression=None, open_timeout=60, max_queue=None) as ws:
-        joined.set()
-        reading = asyncio.create_task(_read(ws, got))
-        await stop.wait()
-        reading.cancel()
+@contextmanager
+def _plain(folder: Path) -> Iterator[dict[str, Any]]:
+    port = free_port()
+    argv = [sys.executable, str(HERE / "fanout_support.py"), "plain", str(port)]
+    with _process(argv, dict(os.environ), folder / "plain.log") as process:
+        _wait_ready(port, process, "/")
+        yield {"port": port, "pid": process.pid, "plain": True, "presenter_path": "/ws"}
 
 
-async def _read(ws: ClientConnection, got: dict[int, float]) -> None:
-    async for text in ws:
-        now = time.perf_counter()
-        message = json.loads(text)
-        if message["type"] == "cursor":
-            got.setdefault(message["cursor"], now)
+@contextmanager
+def _project(folder: Path, scenario: str, steps: int) -> Iterator[dict[str, Any]]:
+    port = free_port()
+    data = tempfile.mkdtemp(dir=folder)
+    env = {**os.environ, "SESSION_VISUALIZER_DATA": data}
+    argv = [sys.executable, "-m", "visualizer", "--no-browser", "--port", str(port)]
+    with _process(argv, env, folder / "project.log") as process:
+        base = f"http://127.0.0.1:{port}"
+        _wait_ready(port, process, "/api/scenarios")
+        run = httpx.post(f"{base}/api/runs", json={"scenario": scenario}).json()["id"]
+        while (body := httpx.get(f"{base}/api/runs/{run}").json())["status"] == "running":
+            time.sleep(0.1)
+        if body["status"] != "done":
+            raise SystemExit(f"the run of {scenario} did not finish: {body.get('error')}")
+        if len(body["events"]) < steps:  # both sides must step as often
+            raise SystemExit(f"--steps: {scenario} has {len(body['events'])} events to step to")
+        room = httpx.post(f"{base}/api/rooms", json={"run": run}).json()
+        code, token = room["code"], room["presenter_token"]
+        yield {
+            "port": port,
+            "pid": process.pid,
+            "plain": False,
+            "presenter_path": f"/ws/rooms/{code}?token={token}",
+            "follower_path": f"/ws/rooms/{code}?name=student%20{{n}}",
+        }
 
 
-async def _bench(
-    ws_base: str, code: str, token: str, args: argparse.Namespace, steps: int, server_pid: int
-) -> dict[str, Any]:
-    received: list[dict[int, float]] = [{} for _ in range(args.clients)]
-    joined = [asyncio.Event() for _ in range(args.clients)]
-    stop = asyncio.Event()
-    handshakes = asyncio.Semaphore(64)  # a burst the listen backlog takes without refusals
-
-    async def one(n: int) -> None:
-        async with handshakes:
-            task = asyncio.create_task(
-                _student(f"{ws_base}/ws/rooms/{code}?name=s{n}", received[n], joined[n], stop)
-            )
-            await joined[n].wait()
-        await task
-
-    rss_before = _rss_mb(server_pid)
-    started = time.perf_counter()
-    students = [asyncio.create_task(one(n)) for n in range(args.clients)]
-    await asyncio.gather(*(event.wait() for event in joined))
-    connect_s = time.perf_counter() - started
-    sent: dict[int, float] = {}
-    async with connect(f"{ws_base}/ws/rooms/{code}?token={token}", compression=None) as presenter:
-        while True:  # until the presenter sees every student in the room
-            message = json.loads(await presenter.recv())
-            if message["type"] == "members" and message["count"] >= args.clients:
-                break
-        rss_connected = _rss_mb(server_pid)
-        for cursor in range(1, steps + 1):
-            sent[cursor] = time.perf_counter()
-            await presenter.send(json.dumps({"type": "goto", "cursor": cursor}))
-            await asyncio.sleep(args.interval)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not all(steps in got for got in received):
-            await asyncio.sleep(0.05)
-        rss_end = _rss_mb(server_pid)
-    stop.set()
-    await asyncio.gather(*students, return_exceptions=True)
-    delays = [got[c] - sent[c] for got in received for c in sent if c in got]
-    return {
-        "complete": sum(1 for got in received if all(c in got for c in sent)),
-        "delays": sorted(delays),
-        "connect_s": connect_s,
-        "rss": (rss_before, rss_connected, rss_end),
+def _measure(server: dict[str, Any], args: argparse.Namespace, followers: int) -> dict[str, Any]:
+    settings = {
+        "follower_path": "/ws",
+        **server,
+        "followers": followers,
+        "steps": args.steps,
+        "interval": args.interval,
     }
+    clients = subprocess.run(
+        [sys.executable, str(HERE / "fanout_support.py"), "clients", json.dumps(settings)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if clients.returncode != 0:
+        raise SystemExit(f"the clients failed:\n{clients.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(clients.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _figure(values: list[float], unit: str) -> str:
+    if not values:
+        return "n/a"
+    return f"{statistics.median(values):8.1f} {unit:2} ({min(values):.1f}-{max(values):.1f})"
+
+
+def _table(results: dict[tuple[int, str], list[dict[str, Any]]]) -> None:
+    """Project beside plain, per follower count: medians, spread, and their ratio."""
+    print("\n| followers | figure | project | plain | project / plain |")
+    print("|---|---|---|---|---|")
+    for followers in sorted({n for n, _ in results}):
+        project, plain = results.get((followers, "project")), results.get((followers, "plain"))
+        if not project or not plain:
+            continue
+        for key, label, unit in FIGURES[1:5]:
+            ours = [r[key] for r in project]
+            theirs = [r[key] for r in plain]
+            ratio = statistics.median(ours) / statistics.median(theirs)
+            print(
+                f"| {followers:,} | {label} | {_figure(ours, unit).strip()} "
+                f"| {_figure(theirs, unit).strip()} | {ratio:.2f}x |"
+            )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, default=300, help="student connections (300)")
-    parser.add_argument("--interval", type=float, default=0.1, help="seconds between steps (0.1)")
-    parser.add_argument("--scenario", default="create_item", help="the run to step through")
+    parser.add_argument(
+        "--clients", default="300,1000,2000", help="follower counts (300,1000,2000)"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="rounds of each, alternating (5)")
+    parser.add_argument("--steps", type=int, default=50, help="steps per round (50)")
+    parser.add_argument("--interval", type=float, default=0.2, help="seconds between steps (0.2)")
+    parser.add_argument("--scenario", default="concurrent_requests", help="the run stepped through")
     args = parser.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the server inherits it too
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the children inherit it
 
-    port = _free_port()
-    base, ws_base = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data, open(Path(data) / "server.log", "wb") as log:
-        env = {**os.environ, "SESSION_VISUALIZER_DATA": data}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "visualizer", "--no-browser", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            _wait_ready(base, server)
-            run_id, steps = _finished_run(base, args.scenario)
-            room = httpx.post(f"{base}/api/rooms", json={"run": run_id}).json()
-            result = asyncio.run(
-                _bench(ws_base, room["code"], room["presenter_token"], args, steps, server.pid)
-            )
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+    load_before = os.getloadavg()
+    results: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        servers = {
+            "plain": lambda: _plain(Path(folder)),
+            "project": lambda: _project(Path(folder), args.scenario, args.steps),
+        }
+        for followers in (int(n) for n in args.clients.split(",")):
+            for number in range(args.rounds):
+                order = ["project", "plain"] if number % 2 == 0 else ["plain", "project"]
+                for name in order:
+                    with servers[name]() as server:
+                        result = _measure(server, args, followers)
+                    result["load"] = os.getloadavg()[0]
+                    results.setdefault((followers, name), []).append(result)
+                    print(
+                        f"{followers} {name} round {number + 1}: {json.dumps(result)}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+    load_after = os.getloadavg()
 
-    delays = result["delays"]
-    before, connected, end = result["rss"]
-    print(f"scenario {args.scenario}: {steps} steps, one every {args.interval * 1000:.0f} ms")
-    print(f"students: {args.clients}, connected in {result['connect_s']:.2f} s")
-    print(f"students that got every step: {result['complete']} of {args.clients}")
-    print(f"receipts: {len(delays)} of {args.clients * steps}")
-    if delays:
-        p95 = delays[min(len(delays) - 1, int(len(delays) * 0.95))]
-        print(
-            f"delay send -> receipt: median {statistics.median(delays) * 1000:.1f} ms, "
-            f"p95 {p95 * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms"
-        )
-    each_kb = (connected - before) * 1024 / max(args.clients, 1)
     print(
-        f"server RSS: {before:.1f} MB before students, {connected:.1f} MB with them "
-        f"({each_kb:.0f} KB each), {end:.1f} MB at the end"
+        f"{args.steps} steps {args.interval * 1000:.0f} ms apart, {args.rounds} rounds each, "
+        "alternating; median (min-max) across rounds"
     )
-    return 0 if result["complete"] == args.clients else 1
+    for (followers, name), rounds in results.items():
+        print(f"\n{followers} followers, {name}:")
+        for key, label, unit in FIGURES:
+            print(f"  {label:22} {_figure([r[key] for r in rounds], unit)}")
+        complete = sum(r["complete"] for r in rounds)
+        skipped = sum(r["skipped"] for r in rounds)
+        closed = sum(r["closed"] for r in rounds)
+        print(
+            f"  followers with the last step: {complete} of {followers * len(rounds)}; "
+            f"cursors skipped (a newer one won): {skipped}; closed by the server: {closed}"
+        )
+    _table(results)
+    loads = [r["load"] for rounds in results.values() for r in rounds]
+    print(f"load average (1 min) after each run: {min(loads):.2f}-{max(loads):.2f}")
+    print(
+        f"load average (1 min, 5 min) before {load_before[0]:.2f} {load_before[1]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f}, on {os.cpu_count()} cores"
+    )
+    return 0
 
 
 if __name__ == "__main__":

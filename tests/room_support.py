@@ -135,3 +135,38 @@ async def refused(url: str, origin: str | None = None) -> tuple[dict[str, Any], 
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 10)
     return message, closed.value.rcvd.code if closed.value.rcvd else None
+
+
+class HeldSocket:
+    """A seat's socket whose client reads only while it is not held: a write waits, as a real
+    one waits while the client's buffer is full (uvicorn's send awaits `writable`)."""
+
+    def __init__(self, held: bool = False) -> None:
+        self.sent: list[str] = []
+        self.closed: int | None = None
+        self._free = asyncio.Event()
+        if not held:
+            self._free.set()
+
+    def hold(self) -> None:
+        self._free.clear()
+
+    def release(self) -> None:
+        self._free.set()
+
+    async def send_text(self, data: str) -> None:
+        await self._free.wait()
+        self.sent.append(data)
+
+    async def close(self, code: int = 1000, reason: str | None = None) -> None:
+        await self._free.wait()
+        self.closed = code
+
+    def messages(self) -> list[Any]:
+        return [json.loads(text) for text in self.sent]
+
+
+async def settle() -> None:
+    """Let every write that was waiting and is free now finish (a few loop turns)."""
+    for _ in range(10):
+        await asyncio.sleep(0)

@@ -16,9 +16,20 @@ from sqlalchemy import create_engine
 from websockets.asyncio.client import connect
 
 from tests.helpers import run_async
-from tests.room_support import Member, import_run, joined, open_room, refused, serve, ws_url
-from visualizer.classroom.hub import Hub, Seat
+from tests.room_support import (
+    HeldSocket,
+    Member,
+    import_run,
+    joined,
+    open_room,
+    refused,
+    serve,
+    settle,
+    ws_url,
+)
+from visualizer.classroom.hub import Hub
 from visualizer.classroom.routes import MEMBER_COOKIE
+from visualizer.classroom.seat import Seat
 from visualizer.classroom.store import Room, RoomStore
 
 
@@ -58,29 +69,34 @@ def test_a_burst_of_answers_never_closes_the_presenter(site: str, room_run: str)
 
 def test_a_presenter_who_reads_nothing_holds_one_tally_and_one_count(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'rooms.db'}")
+    held = HeldSocket(held=True)
 
-    async def scenario() -> tuple[Seat, Seat, list[str | None]]:
+    async def scenario() -> tuple[Seat, Seat]:
         hub = Hub(RoomStore(engine, 3))
         room = Room("ABCDEF", "run", "token")
-        presenter = Seat(None, room, True, "p")  # type: ignore[arg-type]
-        student = Seat(None, room, False, "s")  # type: ignore[arg-type]
+        presenter = Seat(held, room, True, "p")
+        student = Seat(HeldSocket(), room, False, "s")
         hub._seats[room.code] = {presenter, student}
-        hub.broadcast(room, {"type": "cursor", "cursor": 3})
-        for n in range(10_000):  # answers and joins, with nobody reading
+        hub.broadcast(room, {"type": "cursor", "cursor": 3})  # in flight: the client is held
+        for n in range(10_000):  # answers, joins and steps, with nobody reading
             hub.to_presenters(room, {"type": "tally", "answered": n})
             hub.to_presenters(room, {"type": "members", "count": n})
-        hub.broadcast(room, {"type": "cursor", "cursor": 4})
+            hub.broadcast(room, {"type": "cursor", "cursor": n})
+        hub.broadcast(room, {"type": "question_closed", "question": 0})
         hub.to_presenters(room, {"type": "tally", "answered": 10_000})
-        sent = [await presenter.outbox.get() for _ in range(len(presenter.outbox))]
-        return presenter, student, sent
+        assert presenter.waiting == 4  # one of each kind, and the ordered one
+        held.release()
+        await settle()
+        return presenter, student
 
-    presenter, student, sent = run_async(scenario())
+    presenter, student = run_async(scenario())
     engine.dispose()
     assert not presenter.gone and not student.gone
-    assert [json.loads(text or "null") for text in sent] == [
+    assert held.messages() == [
         {"type": "cursor", "cursor": 3},
         {"type": "members", "count": 9_999},
-        {"type": "cursor", "cursor": 4},  # never overtaken by a summary put after it
+        {"type": "cursor", "cursor": 9_999},
+        {"type": "question_closed", "question": 0},  # never overtaken by one put after it
         {"type": "tally", "answered": 10_000},  # and the tally before it is out of date
     ]
 

@@ -11,8 +11,9 @@ import segno
 from sqlalchemy import create_engine
 
 from tests.helpers import run_async
-from tests.room_support import import_run, joined, open_room, room_state, serve
-from visualizer.classroom.hub import QUEUE_SIZE, Hub, Seat
+from tests.room_support import HeldSocket, import_run, joined, open_room, room_state, serve, settle
+from visualizer.classroom.hub import Hub
+from visualizer.classroom.seat import BEHIND_CLOSE, QUEUE_SIZE, Seat
 from visualizer.classroom.store import CODE_ALPHABET, Room, RoomStore, clean_name
 
 
@@ -120,18 +121,24 @@ def test_the_qr_code_is_an_svg_of_the_join_url(site: str, room_run: str) -> None
 
 def test_a_member_too_far_behind_is_let_go_without_holding_anyone_up(tmp_path: Path) -> None:
     engine = create_engine(f"sqlite:///{tmp_path / 'rooms.db'}")
+    slow_socket, fast_socket = HeldSocket(held=True), HeldSocket()
 
-    async def scenario() -> tuple[Seat, Seat, Hub, str | None]:
+    async def scenario() -> tuple[Seat, Seat, Hub]:
         classroom = Hub(RoomStore(engine, 3))
         room = Room("ABCDEF", "run", "token")
-        slow, fast = Seat(None, room, False, "slow"), Seat(None, room, False, "fast")  # type: ignore[arg-type]
+        slow, fast = Seat(slow_socket, room, False, "slow"), Seat(fast_socket, room, False, "fast")
         classroom._seats[room.code] = {slow, fast}
-        for cursor in range(QUEUE_SIZE + 1):
-            classroom.broadcast(room, {"type": "cursor", "cursor": cursor})
-            await fast.outbox.get()  # this one keeps up
-        return slow, fast, classroom, await slow.outbox.get()
+        # One write in flight, QUEUE_SIZE waiting, then one too many: ordered messages.
+        for n in range(QUEUE_SIZE + 2):
+            classroom.broadcast(room, {"type": "question_closed", "question": n})
+            assert len(fast_socket.sent) == n + 1  # written at once, whatever the slow one does
+        slow_socket.release()
+        await settle()
+        return slow, fast, classroom
 
-    slow, fast, classroom, left = run_async(scenario())
+    slow, fast, classroom = run_async(scenario())
     engine.dispose()
-    assert slow.gone and left is None  # its writer closes it: reconnect
-    assert not fast.gone and classroom._seats["ABCDEF"] == {fast}
+    assert slow.gone and not fast.gone and classroom._seats["ABCDEF"] == {fast}
+    # What was in flight still arrives; nothing queued behind it; then the close: reconnect.
+    assert slow_socket.messages() == [{"type": "question_closed", "question": 0}]
+    assert slow_socket.closed == BEHIND_CLOSE and fast_socket.closed is None

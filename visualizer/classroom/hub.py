@@ -5,45 +5,46 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import Counter
+from collections.abc import Callable, Iterable
 
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.websockets import WebSocket
 
 from visualizer.classroom.joins import FailedJoins
-from visualizer.classroom.messages import Material, Outgoing, Sender, members, tally, welcome
-from visualizer.classroom.outbox import Outbox
-from visualizer.classroom.protocol import Audience, Reply, handle
+from visualizer.classroom.messages import (
+    Material,
+    Message,
+    Outgoing,
+    Sender,
+    members,
+    tally,
+    welcome,
+)
+from visualizer.classroom.protocol import Reply, Summary, handle
+from visualizer.classroom.saving import Saves
+from visualizer.classroom.seat import Seat
 from visualizer.classroom.store import Room, RoomStore, normal_code
 
-QUEUE_SIZE = 64  # ordered messages a member may lag behind before it is let go (it reconnects)
-ANSWER_SAVE_DELAY_S = 0.5  # a burst of answers is stored in one write
+# Each of these says everything about its kind: the newest one waiting replaces an older one.
+LATEST = frozenset({"cursor", "tally", "members"})
+SUMMARIES: dict[Summary, Callable[[Room, Material], Message]] = {
+    "tally": tally,
+    "members": members,
+}
 
 
-@dataclass(eq=False, slots=True)
-class Seat:
-    """One connection: its member, its role, and its own bounded outbox."""
-
-    websocket: WebSocket
-    room: Room
-    presenter: bool
-    member: str
-    outbox: Outbox = field(default_factory=lambda: Outbox(QUEUE_SIZE))
-    gone: bool = False
-
-
-def texts(message: Outgoing) -> Callable[[Sender], str]:
-    """A message as text for each receiver: serialized once, or, for a personal message, once
-    per distinct message it gives (a reveal has one per answer, not one per student)."""
+def texts(message: Outgoing) -> Callable[[Sender], tuple[str, str]]:
+    """A message's type and text for each receiver: serialized once, or, for a personal
+    message, once per distinct message it gives (a reveal has one per answer, not per student)."""
     if isinstance(message, dict):
-        shared = json.dumps(message)
+        shared = (str(message["type"]), json.dumps(message))
         return lambda receiver: shared
-    made: dict[int, tuple[dict[str, object], str]] = {}  # the message is kept: ids stay unique
+    made: dict[int, tuple[dict[str, object], tuple[str, str]]] = {}  # kept: ids stay unique
 
-    def text(receiver: Sender) -> str:
+    def text(receiver: Sender) -> tuple[str, str]:
         personal = message(receiver)
         if id(personal) not in made:
-            made[id(personal)] = (personal, json.dumps(personal))
+            made[id(personal)] = (personal, (str(personal["type"]), json.dumps(personal)))
         return made[id(personal)][1]
 
     return text
@@ -63,8 +64,12 @@ class Hub:
     def __init__(self, store: RoomStore, failed_joins: FailedJoins | None = None) -> None:
         self.store = store
         self.failed_joins = failed_joins or FailedJoins()
+        self.saves = Saves(store)
         self._seats: dict[str, set[Seat]] = {}
-        self._saving: set[str] = set()
+        self._sockets: Counter[tuple[str, str]] = Counter()  # (room, student) -> sockets open
+        self._materials: dict[str, Material] = {}  # per connected room: its members share it
+        self._stale: dict[str, tuple[Room, Material, dict[Summary, None]]] = {}
+        self._refreshing: asyncio.Handle | None = None
 
     def find(self, address: str, code: str) -> Room:
         """The room with this code; raises Refused when this address guessed too often."""
@@ -94,7 +99,14 @@ class Hub:
                 return member
         return secrets.token_urlsafe(9)
 
-    async def serve(
+    def material(self, room: Room, make: Callable[[], Material | None]) -> Material | None:
+        """What the room teaches: made once while anyone is connected, shared by every member."""
+        material = self._materials.get(room.code)
+        if material is None and (material := make()) is not None and room.code in self._seats:
+            self._materials[room.code] = material
+        return material
+
+    def join(
         self,
         websocket: WebSocket,
         room: Room,
@@ -102,82 +114,98 @@ class Hub:
         material: Material,
         name: str,
         member: str,
-    ) -> None:
-        """Run one accepted connection until it leaves: its writer task and its reader loop."""
-        seat = Seat(websocket, room, presenter, member)
-        writer = asyncio.create_task(self._write(seat))
+    ) -> Seat:
+        """Seat an accepted connection: it is welcomed, and follows the room from now on."""
+        seat = Seat(websocket, room, presenter, member, material)
         try:
             self._join(seat, name, material)
-            while not seat.gone:
-                message = await websocket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                self.store.touch(room)
-                reply = handle(room, Sender(presenter, member), material, message.get("text"))
-                await self._deliver(seat, reply)
-                # Let the writers send before the next message: a burst from one socket then
-                # neither holds up the others nor fills its own outbox with replies.
-                await asyncio.sleep(0)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            self._leave(seat, material)
-            writer.cancel()
+        except BaseException:  # half seated (a welcome that failed to render): unseat it
+            self.leave(seat)
+            raise
+        return seat
+
+    def receive(self, seat: Seat, text: str | None) -> None:
+        """One message from a member: applied to its room, and the replies sent."""
+        assert seat.material is not None
+        self.store.touch(seat.room)
+        self._deliver(seat, handle(seat.room, seat.sender, seat.material, text), seat.material)
+
+    def leave(self, seat: Seat) -> None:
+        """The connection is over: nothing more is sent to it, and the room is told."""
+        assert seat.material is not None
+        seat.stop()
+        self._leave(seat, seat.material)
+
+    def flush(self) -> None:
+        """Store every room changed since it was last stored (the server is stopping)."""
+        self.saves.flush()
 
     # -- fan-out ----------------------------------------------------------------------------
 
-    async def _deliver(self, seat: Seat, reply: Reply) -> None:
-        room = seat.room
+    def _deliver(self, seat: Seat, reply: Reply, material: Material) -> None:
         for audience, message in reply.out:
-            self._to(audience, seat, message)
-        if reply.save == "now":
-            await asyncio.sleep(0)  # let the writers send before we spend time storing
-            self.store.save(room)
-        elif reply.save == "soon":
-            self.save_soon(room)
-
-    def _to(self, audience: Audience, seat: Seat, message: Outgoing) -> None:
-        if audience == "all":
-            self.broadcast(seat.room, message)
-        elif audience == "presenters":
-            self.to_presenters(seat.room, message)
-        else:
-            self.send(seat, message)
-
-    def send(self, seat: Seat, message: Outgoing) -> None:
-        self._put(seat, texts(message)(Sender(seat.presenter, seat.member)))
+            if audience == "all":
+                self.broadcast(seat.room, message)
+            elif audience == "presenters":
+                self.to_presenters(seat.room, message)
+            else:
+                self.send(seat, message)
+        for summary in reply.stale:
+            self.refresh(seat.room, material, summary)
+        if reply.changed:
+            self.saves.changed(seat.room)  # stored shortly, never on the step's path
 
     def broadcast(self, room: Room, message: Outgoing) -> None:
-        text = texts(message)
-        for seat in list(self._seats.get(room.code, ())):
-            self._put(seat, text(Sender(seat.presenter, seat.member)))
+        """To every member of the room, in one pass over its sockets."""
+        seats = self._seats.get(room.code)
+        if not seats:
+            return
+        if isinstance(message, dict) and message["type"] in LATEST:
+            # A step: one serialization, and each socket written to on the spot.
+            kind, text = str(message["type"]), json.dumps(message)
+            for seat in seats:
+                seat.deliver_latest(kind, text)
+            return
+        self._each(seats, message)
 
     def to_presenters(self, room: Room, message: Outgoing) -> None:
-        """A summary for the presenters (the tally, the member count): the latest one wins,
-        so no burst of students can fill a presenter's queue."""
+        """To the presenters only (the tally, the member count)."""
+        self._each([seat for seat in self._seats.get(room.code, ()) if seat.presenter], message)
+
+    def send(self, seat: Seat, message: Outgoing) -> None:
+        self._each([seat], message)
+
+    def refresh(self, room: Room, material: Material, summary: Summary) -> None:
+        """The presenters' `summary` is out of date: built and sent on the loop's next turn, so
+        a burst of joins or answers costs one rendering and one message, not one per student
+        (and nothing while no presenter is connected)."""
+        stale = self._stale.setdefault(room.code, (room, material, {}))
+        stale[2][summary] = None
+        if self._refreshing is None:
+            self._refreshing = asyncio.get_running_loop().call_soon(self._refresh)
+
+    def _refresh(self) -> None:
+        self._refreshing = None
+        stale, self._stale = self._stale, {}
+        for code, (room, material, summaries) in stale.items():
+            presenters = [seat for seat in self._seats.get(code, ()) if seat.presenter]
+            for summary in summaries if presenters else ():
+                self._each(presenters, SUMMARIES[summary](room, material))
+
+    def _each(self, seats: Iterable[Seat], message: Outgoing) -> None:
         text = texts(message)
-        for seat in list(self._seats.get(room.code, ())):
-            if seat.presenter and not seat.gone:
-                receiver = Sender(True, seat.member)
-                kind = (message if isinstance(message, dict) else message(receiver))["type"]
-                seat.outbox.put_summary(str(kind), text(receiver))
-
-    def _put(self, seat: Seat, text: str) -> None:
-        if seat.gone or seat.outbox.put(text):
-            return
-        # Too far behind: let it go rather than slow anyone else; it reconnects and lands on
-        # the current cursor.
-        seat.gone = True
-        self._seats.get(seat.room.code, set()).discard(seat)
-        seat.outbox.close()
-
-    async def _write(self, seat: Seat) -> None:
-        try:
-            while (text := await seat.outbox.get()) is not None:
-                await seat.websocket.send_text(text)
-            await seat.websocket.close(1013, "fell behind; reconnect to catch up")
-        except (WebSocketDisconnect, OSError, RuntimeError):
-            seat.gone = True  # the client left mid-send; its reader sees the disconnect
+        behind = []
+        for seat in seats:
+            kind, each = text(seat.sender)
+            if kind in LATEST:
+                seat.deliver_latest(kind, each)
+            elif not seat.deliver(each):
+                behind.append(seat)
+        for seat in behind:
+            # Too far behind: let it go rather than slow anyone else; it reconnects and lands
+            # on the current cursor.
+            self._seats.get(seat.room.code, set()).discard(seat)
+            seat.let_go()
 
     # -- membership -------------------------------------------------------------------------
 
@@ -188,39 +216,33 @@ class Hub:
         room.connections += 1
         if not seat.presenter:
             room.members[seat.member] = name
+            self._sockets[room.code, seat.member] += 1
         self.store.touch(room)
-        self.send(seat, welcome(room, material, Sender(seat.presenter, seat.member), name))
+        self._materials.setdefault(room.code, material)
+        self.send(seat, welcome(room, material, seat.sender, name))
         self.send(seat, {"type": "cursor", "cursor": room.cursor})
         if seat.presenter:
             self.send(seat, members(room, material))
+            if room.question is not None:
+                self.send(seat, tally(room, material))
         else:
-            self.to_presenters(room, members(room, material))
-        if room.question is not None:
-            self.to_presenters(room, tally(room, material))
+            self.refresh(room, material, "members")
+            if room.question is not None:
+                self.refresh(room, material, "tally")  # it counts the students too
 
     def _leave(self, seat: Seat, material: Material) -> None:
         room = seat.room
         seats = self._seats.get(room.code, set())
         seats.discard(seat)
-        seat.gone = True
         room.connections -= 1
-        if not seat.presenter and all(other.member != seat.member for other in seats):
-            room.members.pop(seat.member, None)
-            self.to_presenters(room, members(room, material))
+        if not seat.presenter:
+            self._sockets[room.code, seat.member] -= 1
+            if self._sockets[room.code, seat.member] <= 0:  # its browser's last socket
+                del self._sockets[room.code, seat.member]
+                room.members.pop(seat.member, None)
+                self.refresh(room, material, "members")
         if not seats:
             self._seats.pop(room.code, None)
-            if self.store.get(room.code) is room:
-                self.store.save(room)  # its last activity, for expiry after a restart
-
-    def save_soon(self, room: Room) -> None:
-        """Store the room shortly: one write for a burst of answers."""
-        if room.code in self._saving:
-            return
-        self._saving.add(room.code)
-
-        def save() -> None:
-            self._saving.discard(room.code)
-            if self.store.get(room.code) is room:
-                self.store.save(room)
-
-        asyncio.get_running_loop().call_later(ANSWER_SAVE_DELAY_S, save)
+            self._materials.pop(room.code, None)
+            self.saves.changed(room)  # its last activity, for expiry after a restart
+            self.saves.flush()  # and nothing waits for a timer once nobody is here

@@ -17,27 +17,33 @@ from visualizer.classroom.messages import (
     Outgoing,
     Sender,
     error,
-    members,
     personal,
     question_view,
     revealed,
-    tally,
 )
 from visualizer.classroom.store import Room, clean_name
 
 MAX_MESSAGE_CHARS = 4096
 Audience = Literal["all", "presenters", "sender"]
+Summary = Literal["tally", "members"]  # what the presenters see of the class, rebuilt by the hub
 
 
 @dataclass(slots=True)
 class Reply:
-    """What handling one message produced: messages by audience, and whether to store the room."""
+    """What handling one message produced: messages by audience, the presenters' summaries it
+    made out of date, and whether the room changed (then the hub stores it, off the step's
+    path)."""
 
     out: list[tuple[Audience, Outgoing]] = field(default_factory=list)
-    save: Literal["no", "now", "soon"] = "no"
+    stale: list[Summary] = field(default_factory=list)
+    changed: bool = False
 
     def to(self, audience: Audience, message: Outgoing) -> None:
         self.out.append((audience, message))
+
+    def refresh(self, summary: Summary) -> None:
+        """The presenters' `summary` is out of date: the hub builds it once for a burst."""
+        self.stale.append(summary)
 
 
 class Rejected(Exception):
@@ -80,7 +86,7 @@ def _open_question(room: Room, material: Material, message: Message, reply: Repl
     public = {"ask": question.ask, "choices": [choice.text for choice in question.choices]}
     reply.to("all", personal(room, material, {"type": "question", "question": index, **public}))
     reply.to("all", {"type": "cursor", "cursor": room.cursor})
-    reply.to("presenters", tally(room, material))
+    reply.refresh("tally")
 
 
 def _reveal(room: Room, material: Material, message: Message, reply: Reply) -> None:
@@ -123,8 +129,8 @@ def _answer(room: Room, sender: Sender, material: Material, message: Message, re
     reply.to(
         "sender", {"type": "answered", "question": index, "choice": choice, "content": content}
     )
-    reply.to("presenters", tally(room, material))
-    reply.save = "soon"  # a burst of answers is stored in one write
+    reply.refresh("tally")
+    reply.changed = True
 
 
 def _name(room: Room, sender: Sender, material: Material, message: Message, reply: Reply) -> None:
@@ -137,7 +143,7 @@ def _name(room: Room, sender: Sender, material: Material, message: Message, repl
     name = room.members[sender.member] = clean_name(raw)
     content = material.views.role("student", room.code, name)
     reply.to("sender", {"type": "named", "name": name, "content": content})
-    reply.to("presenters", members(room, material))
+    reply.refresh("members")
 
 
 def _parse(text: str | None) -> Message:
@@ -155,7 +161,7 @@ def _parse(text: str | None) -> Message:
 
 
 def handle(room: Room, sender: Sender, material: Material, text: str | None) -> Reply:
-    """Apply one client message to its room; what to send, and whether to store the room."""
+    """Apply one client message to its room; what to send, and whether the room changed."""
     reply = Reply()
     try:
         message = _parse(text)
@@ -173,7 +179,7 @@ def handle(room: Room, sender: Sender, material: Material, text: str | None) -> 
             if not sender.presenter:
                 raise Rejected(f"only the presenter can {what}")
             action(room, material, message, reply)
-            reply.save = "now"
+            reply.changed = True
     except Rejected as rejected:
         return Reply([("sender", error(material, str(rejected)))])
     return reply

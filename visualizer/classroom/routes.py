@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import io
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import segno
-from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    Depends,
+    FastAPI,
+    HTTPException,
+    Request,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import Response
 from pydantic import BaseModel
 from starlette.requests import HTTPConnection
@@ -19,7 +29,18 @@ from visualizer.classroom.views import RoomViews
 from visualizer.web.services import Services, ServicesDep, get_services
 from visualizer.web.store import DONE
 
-router = APIRouter(tags=["classroom"])
+
+@contextlib.asynccontextmanager
+async def _store_rooms_on_stop(app: FastAPI) -> AsyncIterator[None]:
+    """A clean stop stores every room changed since its last write (the app's own lifespan,
+    which closes the database, ends after this one)."""
+    yield
+    hub: Hub | None = getattr(app.state, "hub", None)
+    if hub is not None:
+        hub.flush()
+
+
+router = APIRouter(tags=["classroom"], lifespan=_store_rooms_on_stop)
 MEMBER_COOKIE = "room-member-"  # then the room's code
 
 
@@ -131,7 +152,7 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
     params = websocket.query_params
     try:
         room, presenter = hub.admit(_address(websocket), code, params.get("token", ""))
-        material = _material(svc, room)
+        material = hub.material(room, lambda: _material(svc, room))
         if material is None:
             raise Refused(4404, f"the run of room {room.code!r} is gone")
     except Refused as refused:
@@ -147,5 +168,19 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
         max_age = svc.settings.room_idle_hours * 3600
         headers.append(member_cookie(room, room.member_secret(member), max_age))
     await websocket.accept(headers=headers)
-    name = clean_name(params.get("name", ""))
-    await hub.serve(websocket, room, presenter, material, name, member)
+    seat = hub.join(
+        websocket, room, presenter, material, clean_name(params.get("name", "")), member
+    )
+    try:
+        while not seat.gone:  # let go (too far behind): its close is on the way
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            hub.receive(seat, message.get("text"))
+            # One message per turn: a burst from one client waits behind the others'
+            # messages instead of holding the loop.
+            await asyncio.sleep(0)
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.leave(seat)

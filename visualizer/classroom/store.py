@@ -166,13 +166,16 @@ class RoomStore:
     def touch(self, room: Room) -> None:
         room.last_activity = self.clock()
 
-    def save(self, room: Room) -> None:
-        """Store the room's state now (one short transaction)."""
-        self.touch(room)
-        values = _row(room)
-        del values["code"]
+    def save(self, *rooms: Room) -> None:
+        """Store these rooms' state now (one short transaction)."""
+        if not rooms:
+            return
         with self.engine.begin() as conn:
-            conn.execute(_rooms.update().where(_rooms.c.code == room.code).values(**values))
+            for room in rooms:
+                self.touch(room)
+                values = _row(room)
+                del values["code"]
+                conn.execute(_rooms.update().where(_rooms.c.code == room.code).values(**values))
 
     def expire(self) -> list[str]:
         """Forget rooms idle too long, in memory and on disk; a connected room is never idle."""

@@ -62,10 +62,17 @@ def quiet_scenario_servers(silent: bool) -> None:
 
 def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     """How the visualizer's own server runs: bounded frames, a heartbeat, no proxy believed
-    unless configured (uvicorn believes X-Forwarded-For from 127.0.0.1 by default)."""
+    unless configured (uvicorn believes X-Forwarded-For from 127.0.0.1 by default).
+
+    uvloop and httptools where installed (`uvicorn[standard]` brings them): "auto" picks each
+    when it imports, else asyncio's loop and h11. A room's step is written to thousands of
+    sockets, where uvloop's transports cost much less than asyncio's.
+    """
     proxies = settings.trusted_proxies.strip()
     return uvicorn.Config(
         app,
+        loop="auto",
+        http="auto",
         log_level="info",
         ws_per_message_deflate=False,
         ws_max_size=MAX_FRAME_BYTES,
