@@ -15,9 +15,26 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    """User plus system CPU time a process has used so far, its ended threads included.
+
+    Read from the process's own CPU clock, to the nanosecond: /proc/PID/stat counts in
+    clock ticks (10 ms), a few percent of a round's CPU, as large as the costs measured."""
+    try:
+        return time.clock_gettime_ns(_process_clock(pid)) / 1e9
+    except OSError:  # not Linux, or not ours to read: the ticks are all there is
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def _process_clock(pid: int) -> int:
+    """Linux's id for another process's CPU clock, as clock_getcpuclockid(3) makes it:
+    the pid inverted, shifted by three, and CPUCLOCK_SCHED (2), the scheduler's sum."""
+    return ((~pid) << 3) | 2
+
+
+def load_now() -> float:
+    """The one-minute load average at this moment."""
+    return os.getloadavg()[0]
 
 
 def rss_mb(pid: int) -> float:

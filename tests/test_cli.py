@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from visualizer.execution.scenarios import Registry
 
@@ -204,3 +206,86 @@ def test_lane_digits_never_hide_each_other_and_keep_their_order() -> None:
     for index, bar in bars:
         digits = [c for c in bar.split("|")[1] if c.isdigit()]
         assert digits == lines[index + 1].split(), bar
+
+
+IMPORTED = """
+import json, sys
+from visualizer.cli.main import main
+code = main(sys.argv[2:])
+with open(sys.argv[1], "w") as out:
+    json.dump(sorted(sys.modules), out)
+sys.exit(code)
+"""
+# trace.py and serve.py name the settings model and the frame limit at import: nothing more
+# of the web may load for `list` or `run`.
+SMALL_WEB = {"visualizer.web", "visualizer.web.settings", "visualizer.web.guard"}
+NEVER = ("jinja2", "markupsafe", "httpx", "websockets", "visualizer.app", "visualizer.mount")
+
+
+def _imported(tmp_path: Path, *args: str) -> set[str]:
+    listing = tmp_path / "modules.json"
+    command = [sys.executable, "-c", IMPORTED, str(listing), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return set(json.loads(listing.read_text()))
+
+
+def test_list_and_run_import_their_own_stack_and_no_web_page(tmp_path: Path) -> None:
+    listed = _imported(tmp_path, "list")
+    ran = _imported(tmp_path, "run", "read_items", "--json")
+    for modules in (listed, ran):
+        assert {m for m in modules if m.startswith("visualizer.web")} <= SMALL_WEB
+        assert not [m for m in modules if m.split(".")[0] in NEVER or m in NEVER]
+        assert not [m for m in modules if m.startswith(("visualizer.classroom", "visualizer.live"))]
+    assert not {"sqlalchemy", "fastapi", "uvicorn", "starlette"} & listed  # no server to list
+    assert {"sqlalchemy", "fastapi", "uvicorn"} <= ran
+
+
+def test_a_scenario_named_alone_is_the_one_the_registry_has(
+    registry: Registry, tmp_path: Path
+) -> None:
+    from visualizer.execution.scenarios import ScenarioError, scenario_named
+
+    for scenario in registry:
+        assert scenario_named(scenario.name) == scenario
+    source = registry.get("create_item").path.read_text()
+    (tmp_path / "create_item.py").write_text(source)
+    (tmp_path / "_draft.py").write_text(source)  # the registry skips files named _...
+    for hidden in ("_draft", "../" + tmp_path.name + "/create_item"):
+        with pytest.raises(ScenarioError, match=re.escape(f"unknown scenario {hidden!r}")):
+            scenario_named(hidden, tmp_path)
+
+
+def test_the_terminal_names_lanes_as_the_page_does() -> None:
+    from visualizer.cli.terminal import _label
+    from visualizer.execution.runner import run_scenario
+    from visualizer.execution.scenarios import read_program
+    from visualizer.lesson.reducer import frame_at
+    from visualizer.web.stage import label
+
+    program = Path(__file__).parent / "corpus" / "middleware_session.py"
+    trace = run_scenario(read_program(program, []))
+    frame = frame_at(trace, len(trace.events))
+    assert frame.sessions > 1  # the case where the label names the session too
+    for lane in frame.lanes:
+        assert _label(lane, frame) == label(lane, frame).lower()
+
+
+FROZEN = """
+import gc, sys
+from visualizer.cli.main import main
+main(["list"])
+passed = gc.get_freeze_count()
+sys.argv = ["session-visualizer", "list"]
+main()
+print(passed, gc.get_freeze_count(), file=sys.stderr)
+"""
+
+
+def test_only_the_process_own_command_line_freezes_its_objects_for_a_quick_exit() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", FROZEN], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    passed, own = result.stderr.split()
+    assert passed == "0" and int(own) > 10_000

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from visualizer.contract.trace import Trace
-from visualizer.execution.scenarios import Registry
 from visualizer.lesson.comparison import compare
 from visualizer.lesson.deviations import find_deviations
 from visualizer.lesson.lanes import TimeAxis, by_request, stories, stretches
 from visualizer.lesson.moments import checked_moments
-from visualizer.lesson.reducer import final_tracker, frame_at
+from visualizer.lesson.reducer import Frame, Lane, final_tracker, frame_at
 from visualizer.lesson.transcript import transcript
-from visualizer.web.stage import label
+
+if TYPE_CHECKING:
+    from visualizer.contract.trace import Trace
+    from visualizer.execution.scenarios import Registry
 
 WIDTH = 100  # when the terminal's width cannot be known (a pipe, no COLUMNS)
 MIN_WIDTH = 40
@@ -90,6 +92,15 @@ def render_list(registry: Registry, width: int = WIDTH) -> str:
     return "\n".join(lines)
 
 
+def _label(lane: Lane, frame: Frame) -> str:
+    """ "request 2", or with several sessions, "request 2 · session 3 (get_db)": the page's
+    lane label (web.stage's `label`), kept here so that the terminal imports no web module."""
+    said = f"request {lane.request}"
+    if frame.sessions > 1 and lane.session is not None:
+        said += f" · session {lane.session}" + (f" ({lane.made_by})" if lane.made_by else "")
+    return said.lower()
+
+
 def render_trace(trace: Trace, width: int = WIDTH) -> str:
     """Everything the terminal shows for one run, in lines of at most `width` characters."""
     width = max(width, MIN_WIDTH)
@@ -146,7 +157,7 @@ def render_trace(trace: Trace, width: int = WIDTH) -> str:
     out += table(headers, rows, width, below=sql)
 
     for lane in frame.lanes:
-        title = f" ({label(lane, frame).lower()})" if several else ""
+        title = f" ({_label(lane, frame)})" if several else ""
         steps = " -> ".join(map(str, lane.visited))
         out += ["", f"Variable tracker: db{title}", *_wrap(f"steps: {steps}", width, "    ", "  ")]
         for when, value in final_tracker(lane):
@@ -164,7 +175,7 @@ def render_trace(trace: Trace, width: int = WIDTH) -> str:
     out += ["", "Textbook against reality"]
     for lane in frame.lanes:
         if several:
-            out.append(f"  {label(lane, frame).lower()}")
+            out.append(f"  {_label(lane, frame)}")
         for compared in compare(trace, lane.request, deviations, lane.session):
             visits = compared.visits
             seen = ", ".join(f"{v.ordinal} at {v.t_ms:.2f} ms" for v in visits) or "never"

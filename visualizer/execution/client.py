@@ -1,14 +1,16 @@
 """The run's HTTP client, in a process of its own so that its timings share no GIL with the server.
 
-Run as `python -m visualizer.execution.client HOST PORT TIMEOUT HEADER`; it imports nothing but
-the standard library, so that it starts fast. HEADER names the header that numbers requests.
+Run as `python -m visualizer.execution.client`; it imports nothing but the standard library,
+so that it starts fast. One process serves any number of runs, one after another: each message
+names the server it is for.
 
-Protocol: one stdin line per batch, one stdout line per request. A line holding one JSON
-request ({"id", "method", "path"}) sends it alone; a line holding a JSON list of requests
-sends them all at once, one thread and one connection each, released together by a barrier
-once every connection is open. Each result is {"id", "status", "sent_ns", "headers_ns",
-"body_ns", "body"} (or {"id", "status": null, "error"}), written in the order of the batch.
-The times are `time.perf_counter_ns()`, a monotonic clock the server's process reads too.
+Protocol: one stdin line per batch, one stdout line per request. A line is a JSON object
+{"host", "port", "timeout", "header", "requests"}: `header` names the header that numbers
+requests, `requests` lists {"id", "method", "path"}. One request is sent alone; several are
+sent all at once, one thread and one connection each, released together by a barrier once
+every connection is open. Each result is {"id", "status", "sent_ns", "headers_ns", "body_ns",
+"body"} (or {"id", "status": null, "error"}), written in the order of the batch. The times are
+`time.perf_counter_ns()`, a monotonic clock the server's process reads too.
 """
 
 from __future__ import annotations
@@ -77,13 +79,14 @@ def send_at_once(
 
 
 def main() -> None:
-    host, port, timeout, header = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
     for line in sys.stdin:
-        batch = json.loads(line)
-        if isinstance(batch, list):
-            results = send_at_once(host, port, timeout, header, batch)
+        message = json.loads(line)
+        target = (message["host"], int(message["port"]), float(message["timeout"]))
+        header, batch = message["header"], message["requests"]
+        if len(batch) > 1:
+            results = send_at_once(*target, header, batch)
         else:
-            results = [send(host, port, timeout, header, batch)]
+            results = [send(*target, header, batch[0])]
         for result in results:
             sys.stdout.write(json.dumps(result) + "\n")
         sys.stdout.flush()

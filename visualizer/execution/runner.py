@@ -12,6 +12,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from importlib.metadata import version
 from pathlib import Path
@@ -22,16 +23,17 @@ from visualizer.capture.asgi import RequestObserver
 from visualizer.capture.collector import garbage_collector
 from visualizer.capture.lines import ProgramFiles
 from visualizer.capture.recorder import Recorder
-from visualizer.contract.events import Event, PoolStatus
+from visualizer.contract.events import REQUEST_HEADER, Event, PoolStatus
 from visualizer.contract.trace import KeyMoment, Trace, TraceRequest
 from visualizer.execution import sandbox
 from visualizer.execution.apps import find_app
 from visualizer.execution.client_process import ClientProcess, batches
 from visualizer.execution.publisher import EventSink, Publisher
-from visualizer.execution.scenarios import Scenario
+from visualizer.execution.scenarios import PlannedRequest, Scenario
 from visualizer.execution.server import LoopbackServer
 
 RecorderFactory = Callable[[ProgramFiles], Recorder]
+_BODY_LIMIT = 2_000
 
 
 class ProgramError(RuntimeError):
@@ -62,8 +64,23 @@ def run_scenario(
     sink: EventSink | None = None,
     recorder_factory: RecorderFactory = Recorder,
     timeout: float = 15.0,
+    client: ClientProcess | None = None,
 ) -> Trace:
-    """Run one scenario for real and return its trace; `sink` sees each event as it arrives."""
+    """Run one scenario for real and return its trace; `sink` sees each event as it arrives.
+
+    `client` sends the requests; a run given none starts its own and ends it after."""
+    # Started first: its interpreter starts while the program loads and uvicorn starts.
+    with nullcontext(client) if client is not None else ClientProcess() as sender:
+        return _traced(scenario, sink, recorder_factory, timeout, sender)
+
+
+def _traced(
+    scenario: Scenario,
+    sink: EventSink | None,
+    recorder_factory: RecorderFactory,
+    timeout: float,
+    client: ClientProcess,
+) -> Trace:
     observed = hooks.install()
     recorder = recorder_factory(ProgramFiles([str(scenario.path)]))
     # A thread of the run's own: whatever event loop the caller runs (a web server, a
@@ -73,7 +90,7 @@ def run_scenario(
         garbage_collector(scenario.gc) as gc_mode,
         ThreadPoolExecutor(1, thread_name_prefix="visualizer-run") as own_thread,
     ):
-        outcome = own_thread.submit(_run, scenario, sink, recorder, timeout).result()
+        outcome = own_thread.submit(_run, scenario, sink, recorder, timeout, client).result()
     if not observed:
         outcome.warnings.append(
             "This FastAPI solves yield dependencies in a way the visualizer does not know: "
@@ -117,7 +134,11 @@ def _total(pools: list[PoolStatus]) -> PoolStatus:
 
 
 def _run(
-    scenario: Scenario, sink: EventSink | None, recorder: Recorder, timeout: float
+    scenario: Scenario,
+    sink: EventSink | None,
+    recorder: Recorder,
+    timeout: float,
+    client: ClientProcess,
 ) -> _Outcome:
     module_name = f"visualizer_run_{scenario.name}_{uuid.uuid4().hex[:12]}"
     namespace: dict[str, Any] = {}
@@ -134,8 +155,8 @@ def _run(
                 app = RequestObserver(find_app(namespace, scenario.app), recorder)
             except Exception as error:
                 raise ProgramError(_failed_to_start(scenario, error)) from error
-            with LoopbackServer(app) as server:
-                _send(scenario, recorder, server, sink, timeout, outcome)
+            with LoopbackServer(app, websockets=False) as server:
+                _send(scenario, recorder, server, sink, timeout, client, outcome)
         finally:
             sandbox.dispose(namespace, recorder)
             sys.modules.pop(module_name, None)
@@ -158,26 +179,54 @@ def _send(
     server: LoopbackServer,
     sink: EventSink | None,
     timeout: float,
+    client: ClientProcess,
     outcome: _Outcome,
 ) -> None:
     """Send the planned requests batch by batch; each batch's events are published at once."""
-    client = ClientProcess(server.host, server.port, timeout)
-    try:
-        threads = {threading.get_ident(): "client", server.loop_thread or 0: "event loop"}
-        publisher = Publisher(recorder, threads, sink)
-        for batch in batches(scenario.requests):
-            outcome.requests += client.send(recorder, batch)
-            for number, planned in batch:
-                if not recorder.wait_finished(number, timeout):
-                    outcome.warnings.append(
-                        f"Request {number} ({planned.method} {planned.path}) was still running "
-                        f"{timeout:g} s after it was sent: what it did after that is missing."
-                    )
-            publisher.flush()
-        outcome.pools_after = recorder.pools_left()
-        outcome.events = publisher.events
-    finally:
-        client.close()
+    threads = {threading.get_ident(): "client", server.loop_thread or 0: "event loop"}
+    publisher = Publisher(recorder, threads, sink)
+    for batch in batches(scenario.requests):
+        wire = [{"id": n, "method": p.method, "path": p.path} for n, p in batch]
+        results = client.send(server.host, server.port, timeout, REQUEST_HEADER, wire)
+        outcome.requests += [
+            _answered(recorder, number, planned, result)
+            for (number, planned), result in zip(batch, results, strict=True)
+        ]
+        for number, planned in batch:
+            if not recorder.wait_finished(number, timeout):
+                outcome.warnings.append(
+                    f"Request {number} ({planned.method} {planned.path}) was still running "
+                    f"{timeout:g} s after it was sent: what it did after that is missing."
+                )
+        publisher.flush()
+    outcome.pools_after = recorder.pools_left()
+    outcome.events = publisher.events
+
+
+def _answered(
+    recorder: Recorder, number: int, planned: PlannedRequest, result: dict[str, Any]
+) -> TraceRequest:
+    """Record when the client had the headers and the body; the request as the trace lists it."""
+    status = result["status"]
+    if status is not None:
+        recorder.record(
+            "client.headers",
+            detail={"status": status},
+            request=number,
+            walk=False,
+            t_ns=result["headers_ns"],
+        )
+        recorder.record(
+            "client.body",
+            detail={"status": status, "bytes": len(result["body"])},
+            request=number,
+            walk=False,
+            t_ns=result["body_ns"],
+        )
+    body = str(result.get("body", result.get("error", "")))[:_BODY_LIMIT]
+    return TraceRequest(
+        id=number, method=planned.method, path=planned.path, status=status, body=body
+    )
 
 
 def resolve_key_moments(scenario: Scenario, events: list[Event]) -> list[KeyMoment]:

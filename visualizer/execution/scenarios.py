@@ -212,6 +212,15 @@ def read_program(path: Path, requests: list[str], app: str | None = None) -> Sce
     )
 
 
+def scenario_named(name: str, folder: Path = SCENARIO_DIR) -> Scenario:
+    """The scenario called `name`, reading its file alone; `Registry(folder).get(name)`
+    gives the same, after reading every file."""
+    path = folder / f"{name}.py"
+    if name.isidentifier() and not name.startswith("_") and path.is_file():
+        return read_scenario(path)
+    return Registry(folder).get(name)  # no such file: the registry's error lists the others
+
+
 class Registry:
     """The scenarios in one folder, by name, in a stable order."""
 
