@@ -208,24 +208,31 @@ def _delays(socket: Socket, sent: dict[int, float]) -> list[float]:
 
 
 async def measure(settings: dict[str, Any]) -> dict[str, Any]:
-    """Connect the presenter and the followers, step, and report what they saw."""
-    port, pid, plain = settings["port"], settings["pid"], settings["plain"]
+    """Connect the presenter and the followers, step, and report what they saw.
+
+    With several servers (`ports`, `pids`: workers sharing a room), the presenter sits on the
+    first and the followers are dealt round the servers; CPU and memory are their sums, and
+    `bus_pid` (Redis) is measured beside them."""
+    port, plain = settings["port"], settings["plain"]
+    ports, pids = settings.get("ports", [port]), settings.get("pids", [settings["pid"]])
+    bus_pid = settings.get("bus_pid")
     followers, steps, interval = settings["followers"], settings["steps"], settings["interval"]
     presenter = await _open(port, settings["presenter_path"], plain)
     await asyncio.sleep(0.5)
-    rss_before = rss_mb(pid)
+    rss_before = sum(map(rss_mb, pids))
     handshakes = asyncio.Semaphore(100)  # in flight at once: what the listen backlog takes
 
     async def follower(n: int) -> Socket:
         async with handshakes:
-            return await _open(port, settings["follower_path"].format(n=n), plain)
+            return await _open(ports[n % len(ports)], settings["follower_path"].format(n=n), plain)
 
     started = time.perf_counter()
     sockets = await asyncio.gather(*(follower(n) for n in range(followers)))
     connect_s = time.perf_counter() - started
     await asyncio.sleep(1.0)  # the server settles: welcomes sent, buffers freed
-    rss_connected = rss_mb(pid)
-    server_cpu, client_cpu, sent = cpu_seconds(pid), _cpu_self(), {}
+    rss_connected = sum(map(rss_mb, pids))
+    server_cpu, client_cpu, sent = sum(map(cpu_seconds, pids)), _cpu_self(), {}
+    bus_cpu = cpu_seconds(bus_pid) if bus_pid else 0.0
     first = time.perf_counter()
     for cursor in range(1, steps + 1):
         await asyncio.sleep(max(0.0, first + (cursor - 1) * interval - time.perf_counter()))
@@ -234,7 +241,9 @@ async def measure(settings: dict[str, Any]) -> dict[str, Any]:
     deadline = time.perf_counter() + 10
     while time.perf_counter() < deadline and not all(steps in s.cursors for s in sockets):
         await asyncio.sleep(0.01)
-    server_cpu, client_cpu = cpu_seconds(pid) - server_cpu, _cpu_self() - client_cpu
+    server_cpu = sum(map(cpu_seconds, pids)) - server_cpu
+    client_cpu = _cpu_self() - client_cpu
+    bus_cpu = (cpu_seconds(bus_pid) - bus_cpu) if bus_pid else 0.0
     delays = sorted(d for s in sockets for d in _delays(s, sent))
     for each in [presenter, *sockets]:
         if each.transport is not None:
@@ -244,6 +253,7 @@ async def measure(settings: dict[str, Any]) -> dict[str, Any]:
         "p95_ms": delays[int(len(delays) * 0.95)] * 1000 if delays else float("nan"),
         "max_ms": delays[-1] * 1000 if delays else float("nan"),
         "cpu_ms_per_step": server_cpu * 1000 / steps,
+        "bus_cpu_ms_per_step": bus_cpu * 1000 / steps,
         "client_cpu_ms_per_step": client_cpu * 1000 / steps,
         "kb_per_follower": (rss_connected - rss_before) * 1024 / followers,
         "connect_s": connect_s,

@@ -33,7 +33,7 @@ def _updates(engine: Engine) -> list[str]:
 
 def _stored_cursor(data_dir: Path, code: str) -> int:
     """What a restarted server would read, from the database file itself."""
-    engine = create_engine(Settings(data_dir=data_dir).database_url)
+    engine = create_engine(Settings(data_dir=data_dir).store_url)
     try:
         room = RoomStore(engine, 3).get(code)
         assert room is not None

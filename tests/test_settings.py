@@ -95,3 +95,24 @@ def test_outside_a_checkout_runs_are_stored_in_the_users_data_folder(
     platform: str, environ: dict[str, str], expected: str
 ) -> None:
     assert default_data_dir(environ, platform, checkout=False) == Path(expected)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("SESSION_VISUALIZER_DATABASE_URL", "not a url"),
+        ("SESSION_VISUALIZER_DATABASE_URL", "mysql://root@localhost/db"),
+        ("SESSION_VISUALIZER_REDIS_URL", "http://127.0.0.1:6379"),
+        ("SESSION_VISUALIZER_REDIS_PREFIX", "has spaces"),
+        ("SESSION_VISUALIZER_REDIS_PREFIX", ""),
+    ],
+)
+def test_stores_and_buses_the_visualizer_cannot_use_are_refused(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable):
+        Settings.from_env({variable: value})
+
+
+def test_a_postgresql_url_gets_the_driver_the_visualizer_installs() -> None:
+    settings = Settings.from_env({"SESSION_VISUALIZER_DATABASE_URL": "postgresql://u:p@db/runs"})
+    assert settings.store_url == "postgresql+psycopg://u:p@db/runs"
+    assert Settings.from_env({}).store_url.endswith("runs.db")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -30,9 +30,12 @@ from visualizer.web.guard import Guard, HostPolicy
 from visualizer.web.pages import root
 from visualizer.web.run_manager import RunManager, RunsBusy
 from visualizer.web.services import Services, get_services
-from visualizer.web.settings import Settings
+from visualizer.web.settings import Settings, SettingsError
 from visualizer.web.stage import step_refs
 from visualizer.web.store import RunStore
+
+if TYPE_CHECKING:
+    from visualizer.bus.redis_bus import Bus
 
 
 def create_app(
@@ -41,14 +44,22 @@ def create_app(
     """The visualizer; with `live`, also the live page of the app it watches (`watched`)."""
     settings = settings or Settings.from_env()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = RunStore(settings.database_url)
-    runs = RunManager(store, Broker(), settings.max_parallel_runs, settings.max_queued_runs)
+    bus = _bus(settings)
+    store = _run_store(settings, bus.worker if bus is not None else "")
+    broker = Broker(bus.append_run if bus is not None else None)
+    runs = RunManager(store, broker, settings.max_parallel_runs, settings.max_queued_runs, bus=bus)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        runs.close()
-        store.close()
+        if bus is not None:
+            await bus.start()
+        try:
+            yield
+        finally:
+            runs.close()
+            if bus is not None:
+                await bus.close()
+            store.close()
 
     app = FastAPI(
         title="Session lifecycle visualizer",
@@ -57,13 +68,16 @@ def create_app(
     )
     templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_root])
     templates.env.filters["steps"] = step_refs  # "7 the response..." reads "step 7 the response..."
+    registry = Registry()
+    runs.scenarios = lambda name: next((s for s in registry if s.name == name), None)
     app.state.services = Services(
         settings=settings,
-        registry=Registry(),
+        registry=registry,
         runs=runs,
         templates=templates,
     )
-    app.state.hub = Hub(RoomStore(store.engine, settings.room_idle_hours))
+    rooms = RoomStore(store.engine, settings.room_idle_hours, shared=bus is not None)
+    app.state.hub = Hub(rooms, bus=bus)
     app.state.live, app.state.watched = live, watched
     if live is not None:
         runs.transient = transient(live)
@@ -97,6 +111,31 @@ def create_app(
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+WORKERS_EXTRA = "pip install 'session-visualizer[workers]'"
+
+
+def _bus(settings: Settings) -> Bus | None:
+    """The link to the other workers, when a Redis is configured."""
+    if not settings.redis_url:
+        return None
+    try:
+        from visualizer.bus.redis_bus import Bus
+    except ImportError:
+        raise SettingsError(
+            f"SESSION_VISUALIZER_REDIS_URL needs the Redis client: {WORKERS_EXTRA}"
+        ) from None
+    return Bus(settings.redis_url, settings.redis_prefix, settings.room_idle_hours * 3600)
+
+
+def _run_store(settings: Settings, worker: str) -> RunStore:
+    try:
+        return RunStore(settings.store_url, worker)
+    except ImportError as error:  # postgresql:// without psycopg
+        raise SettingsError(
+            f"SESSION_VISUALIZER_DATABASE_URL needs its driver ({error.name}): {WORKERS_EXTRA}"
+        ) from None
 
 
 def _root(request: Request) -> dict[str, str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import secrets
-from collections import Counter
+import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from starlette.websockets import WebSocket
 
@@ -20,11 +22,16 @@ from visualizer.classroom.messages import (
     tally,
     welcome,
 )
-from visualizer.classroom.protocol import Reply, Summary, handle
+from visualizer.classroom.protocol import Reply, Summary, handle, is_ping
+from visualizer.classroom.relay import InProcess, Op, Relay, Shared
 from visualizer.classroom.saving import Saves
 from visualizer.classroom.seat import Seat
 from visualizer.classroom.store import Room, RoomStore, normal_code
 
+if TYPE_CHECKING:
+    from visualizer.bus.redis_bus import Bus
+
+TOUCH_EVERY_S = 60.0  # a followed room is stored this often, so no other worker expires it
 # Each of these says everything about its kind: the newest one waiting replaces an older one.
 LATEST = frozenset({"cursor", "tally", "members"})
 SUMMARIES: dict[Summary, Callable[[Room, Material], Message]] = {
@@ -59,17 +66,30 @@ class Refused(Exception):
 
 
 class Hub:
-    """Every room's live connections; all methods run on the server's event loop."""
+    """Every room's live connections on this worker; all methods run on its event loop.
 
-    def __init__(self, store: RoomStore, failed_joins: FailedJoins | None = None) -> None:
+    Every change to a room (a join, a leave, a member's message) goes through the relay and
+    comes back to `apply`: at once in one process; with several workers (`bus`), in the one
+    order Redis gives it, on every worker that has members in the room.
+    """
+
+    def __init__(
+        self, store: RoomStore, failed_joins: FailedJoins | None = None, bus: Bus | None = None
+    ) -> None:
         self.store = store
         self.failed_joins = failed_joins or FailedJoins()
-        self.saves = Saves(store)
-        self._seats: dict[str, set[Seat]] = {}
-        self._sockets: Counter[tuple[str, str]] = Counter()  # (room, student) -> sockets open
+        self.relay: Relay = InProcess(self.apply) if bus is None else Shared(bus, store, self.apply)
+        self.saves = Saves(store, kept=self.relay.kept)
+        self._seats: dict[str, set[Seat]] = {}  # seated: welcomed, following the room
+        self._arriving: dict[int, Seat] = {}  # joined, welcomed once its join is applied
+        self._numbers = itertools.count(1)
         self._materials: dict[str, Material] = {}  # per connected room: its members share it
         self._stale: dict[str, tuple[Room, Material, dict[Summary, None]]] = {}
         self._refreshing: asyncio.Handle | None = None
+        self._touched = time.monotonic()
+        self._unfollowing: set[asyncio.Task[None]] = set()
+        if bus is not None:
+            bus.every_beat(self._check_workers)
 
     def find(self, address: str, code: str) -> Room:
         """The room with this code; raises Refused when this address guessed too often."""
@@ -106,7 +126,7 @@ class Hub:
             self._materials[room.code] = material
         return material
 
-    def join(
+    async def join(
         self,
         websocket: WebSocket,
         room: Room,
@@ -116,25 +136,97 @@ class Hub:
         member: str,
     ) -> Seat:
         """Seat an accepted connection: it is welcomed, and follows the room from now on."""
-        seat = Seat(websocket, room, presenter, member, material)
+        room = self.store.hold(room)  # the one this worker's seats share
+        self._materials.setdefault(room.code, material)
+        room.connections += 1
         try:
-            self._join(seat, name, material)
+            await self.relay.follow(room)
+        except BaseException:
+            self._left_here(room)
+            raise
+        seat = Seat(websocket, room, presenter, member, material, next(self._numbers))
+        self._arriving[seat.number] = seat
+        self.store.touch(room)
+        try:
+            await self.relay.send(room, self._op("join", seat, name=name))
         except BaseException:  # half seated (a welcome that failed to render): unseat it
-            self.leave(seat)
+            await self.leave(seat)
             raise
         return seat
 
-    def receive(self, seat: Seat, text: str | None) -> None:
+    async def receive(self, seat: Seat, text: str | None) -> None:
         """One message from a member: applied to its room, and the replies sent."""
         assert seat.material is not None
         self.store.touch(seat.room)
-        self._deliver(seat, handle(seat.room, seat.sender, seat.material, text), seat.material)
+        if is_ping(text):  # changes nothing: answered here
+            self._deliver(seat.room, seat, handle(seat.room, seat.sender, seat.material, text))
+            return
+        await self.relay.send(seat.room, self._op("say", seat, text=text))
 
-    def leave(self, seat: Seat) -> None:
+    async def leave(self, seat: Seat) -> None:
         """The connection is over: nothing more is sent to it, and the room is told."""
-        assert seat.material is not None
         seat.stop()
-        self._leave(seat, seat.material)
+        self._arriving.pop(seat.number, None)
+        room = seat.room
+        self._seats.get(room.code, set()).discard(seat)
+        try:
+            await self.relay.send(room, self._op("leave", seat))
+        finally:
+            self._left_here(room)
+
+    def _op(self, kind: str, seat: Seat, **more: object) -> Op:
+        return {
+            "op": kind,
+            "worker": self.relay.worker,
+            "seat": seat.number,
+            "presenter": seat.presenter,
+            "member": seat.member,
+            **more,
+        }
+
+    def _left_here(self, room: Room) -> None:
+        room.connections -= 1
+        if room.connections > 0:
+            return
+        self._seats.pop(room.code, None)
+        self._materials.pop(room.code, None)
+        self.saves.changed(room)  # its last activity, for expiry after a restart
+        self.saves.flush()  # and nothing waits for a timer once nobody is here
+        if isinstance(self.relay, Shared):
+            unfollowing = asyncio.get_running_loop().create_task(self.relay.unfollow(room))
+            self._unfollowing.add(unfollowing)
+            unfollowing.add_done_callback(self._unfollowing.discard)
+
+    # -- changes, in order ------------------------------------------------------------------
+
+    def apply(self, room: Room, op: Op) -> None:
+        """One change to the room, in the order every worker following it applies them."""
+        room.seq = int(op.get("seq", room.seq + 1))
+        material = self._materials.get(room.code)
+        if material is None:  # nobody here any more; the room is being let go
+            return
+        ours = op["worker"] == self.relay.worker
+        kind = op["op"]
+        if kind == "say":
+            seat = self._seated(room, op["seat"]) if ours else None
+            sender = Sender(bool(op["presenter"]), str(op["member"]))
+            self._deliver(room, seat, handle(room, sender, material, op["text"]))
+        elif kind == "join":
+            self._joined(room, material, op, self._arriving.pop(op["seat"], None) if ours else None)
+        elif kind == "leave":
+            if not op["presenter"] and room.disconnect(op["member"], op["worker"]):
+                self.refresh(room, material, "members")  # its browser's last socket
+        elif kind == "gone":  # a worker stopped without saying goodbye: its members left
+            room.drop_worker(op["gone"])
+            self.refresh(room, material, "members")
+        if isinstance(self.relay, Shared):
+            self.saves.changed(room)  # every change: a late worker catches up from it
+
+    def _seated(self, room: Room, number: int) -> Seat | None:
+        for seat in self._seats.get(room.code, ()):
+            if seat.number == number:
+                return seat
+        return None
 
     def flush(self) -> None:
         """Store every room changed since it was last stored (the server is stopping)."""
@@ -142,18 +234,21 @@ class Hub:
 
     # -- fan-out ----------------------------------------------------------------------------
 
-    def _deliver(self, seat: Seat, reply: Reply, material: Material) -> None:
+    def _deliver(self, room: Room, seat: Seat | None, reply: Reply) -> None:
+        """What a message produced: to everyone here, the presenters here, or its sender (if
+        it sits on this worker)."""
+        material = self._materials[room.code]
         for audience, message in reply.out:
             if audience == "all":
-                self.broadcast(seat.room, message)
+                self.broadcast(room, message)
             elif audience == "presenters":
-                self.to_presenters(seat.room, message)
-            else:
+                self.to_presenters(room, message)
+            elif seat is not None:
                 self.send(seat, message)
         for summary in reply.stale:
-            self.refresh(seat.room, material, summary)
+            self.refresh(room, material, summary)
         if reply.changed:
-            self.saves.changed(seat.room)  # stored shortly, never on the step's path
+            self.saves.changed(room)  # stored shortly, never on the step's path
 
     def broadcast(self, room: Room, message: Outgoing) -> None:
         """To every member of the room, in one pass over its sockets."""
@@ -209,40 +304,39 @@ class Hub:
 
     # -- membership -------------------------------------------------------------------------
 
-    def _join(self, seat: Seat, name: str, material: Material) -> None:
-        room = seat.room
-        # No await from here to the end: the welcome and the broadcasts cannot interleave.
-        self._seats.setdefault(room.code, set()).add(seat)
-        room.connections += 1
-        if not seat.presenter:
-            room.members[seat.member] = name
-            self._sockets[room.code, seat.member] += 1
-        self.store.touch(room)
-        self._materials.setdefault(room.code, material)
-        self.send(seat, welcome(room, material, seat.sender, name))
-        self.send(seat, {"type": "cursor", "cursor": room.cursor})
-        if seat.presenter:
-            self.send(seat, members(room, material))
-            if room.question is not None:
-                self.send(seat, tally(room, material))
-        else:
+    def _joined(self, room: Room, material: Material, op: Op, seat: Seat | None) -> None:
+        if not op["presenter"]:
+            room.members[op["member"]] = op["name"]
+            room.connect(op["member"], op["worker"])
+        if seat is not None and not seat.gone:
+            # No await from here to the end: the welcome and the broadcasts cannot interleave.
+            self._seats.setdefault(room.code, set()).add(seat)
+            self.send(seat, welcome(room, material, seat.sender, op["name"]))
+            self.send(seat, {"type": "cursor", "cursor": room.cursor})
+            if seat.presenter:
+                self.send(seat, members(room, material))
+                if room.question is not None:
+                    self.send(seat, tally(room, material))
+        if not op["presenter"]:
             self.refresh(room, material, "members")
             if room.question is not None:
                 self.refresh(room, material, "tally")  # it counts the students too
 
-    def _leave(self, seat: Seat, material: Material) -> None:
-        room = seat.room
-        seats = self._seats.get(room.code, set())
-        seats.discard(seat)
-        room.connections -= 1
-        if not seat.presenter:
-            self._sockets[room.code, seat.member] -= 1
-            if self._sockets[room.code, seat.member] <= 0:  # its browser's last socket
-                del self._sockets[room.code, seat.member]
-                room.members.pop(seat.member, None)
-                self.refresh(room, material, "members")
-        if not seats:
-            self._seats.pop(room.code, None)
-            self._materials.pop(room.code, None)
-            self.saves.changed(room)  # its last activity, for expiry after a restart
-            self.saves.flush()  # and nothing waits for a timer once nobody is here
+    # -- workers that went away -------------------------------------------------------------
+
+    async def _check_workers(self) -> None:
+        """Each heartbeat: a worker that stopped beating had members; they are gone."""
+        assert isinstance(self.relay, Shared)
+        rooms = self.relay.rooms()
+        others = {w for room in rooms for by in room.sockets.values() for w in by}
+        others.discard(self.relay.worker)
+        alive = await self.relay.bus.alive(others)
+        for room in rooms:
+            dead = {w for by in room.sockets.values() for w in by} & (others - alive)
+            for worker in sorted(dead):
+                gone = {"op": "gone", "gone": worker, "worker": self.relay.worker}
+                await self.relay.send(room, gone)
+        if time.monotonic() - self._touched > TOUCH_EVERY_S:  # so nobody expires them
+            self._touched = time.monotonic()
+            for room in rooms:
+                self.saves.changed(room)

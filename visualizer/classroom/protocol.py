@@ -160,6 +160,17 @@ def _parse(text: str | None) -> Message:
     return message
 
 
+def is_ping(text: str | None) -> bool:
+    """A keep-alive: it changes nothing, so it is answered where it arrives."""
+    if text is None or len(text) > 64 or "ping" not in text:
+        return False
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(message, dict) and message.get("type") == "ping"
+
+
 def handle(room: Room, sender: Sender, material: Material, text: str | None) -> Reply:
     """Apply one client message to its room; what to send, and whether the room changed."""
     reply = Reply()

@@ -168,7 +168,7 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
         max_age = svc.settings.room_idle_hours * 3600
         headers.append(member_cookie(room, room.member_secret(member), max_age))
     await websocket.accept(headers=headers)
-    seat = hub.join(
+    seat = await hub.join(
         websocket, room, presenter, material, clean_name(params.get("name", "")), member
     )
     try:
@@ -176,11 +176,11 @@ async def room_socket(websocket: WebSocket, code: str) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            hub.receive(seat, message.get("text"))
+            await hub.receive(seat, message.get("text"))
             # One message per turn: a burst from one client waits behind the others'
             # messages instead of holding the loop.
             await asyncio.sleep(0)
     except WebSocketDisconnect:
         pass
     finally:
-        hub.leave(seat)
+        await hub.leave(seat)

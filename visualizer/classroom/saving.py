@@ -9,6 +9,7 @@ nothing (a crash at most the last `SAVE_DELAY_S`).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from visualizer.classroom.store import Room, RoomStore
 
@@ -18,8 +19,14 @@ SAVE_DELAY_S = 1.0
 class Saves:
     """The rooms changed since they were last stored, and the timer that stores them."""
 
-    def __init__(self, store: RoomStore, delay_s: float = SAVE_DELAY_S) -> None:
+    def __init__(
+        self,
+        store: RoomStore,
+        delay_s: float = SAVE_DELAY_S,
+        kept: Callable[[list[Room]], None] = lambda rooms: None,
+    ) -> None:
         self.store = store
+        self.kept = kept  # told what was stored (several workers keep it in Redis too)
         self.delay_s = delay_s
         self._changed: dict[str, Room] = {}
         self._timer: asyncio.TimerHandle | None = None
@@ -38,7 +45,9 @@ class Saves:
         rooms = list(self._changed.values())
         self._changed.clear()
         # A room forgotten meanwhile (expired) is not written back.
-        self.store.save(*(room for room in rooms if self.store.get(room.code) is room))
+        stored = [room for room in rooms if self.store.get(room.code) is room]
+        self.store.save(*stored)
+        self.kept(stored)
 
     @property
     def pending(self) -> list[str]:

@@ -41,6 +41,7 @@ class Seat:
         "_writing",
         "gone",
         "material",
+        "number",
         "room",
         "sender",
         "websocket",
@@ -53,8 +54,10 @@ class Seat:
         presenter: bool,
         member: str,
         material: Material | None = None,
+        number: int = 0,
     ) -> None:
         self.websocket, self.room, self.material = websocket, room, material
+        self.number = number  # which seat of this worker: its replies find it by this
         self.sender = Sender(presenter, member)  # made once: a step sends to every seat
         self._outbox: Outbox | None = None  # made when first needed: most seats never are
         self.gone = False

@@ -11,6 +11,7 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -22,7 +23,9 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Engine
 
@@ -47,6 +50,7 @@ _rooms = Table(
     Column("answers", Text, nullable=False),  # JSON {member id: choice}
     Column("created_at", Float, nullable=False),
     Column("last_activity", Float, nullable=False, index=True),
+    Column("seq", Integer, nullable=False, server_default="0"),  # the last change applied
 )
 
 
@@ -82,9 +86,13 @@ class Room:
     revealed: bool = False
     answers: dict[str, int] = field(default_factory=dict)  # member id -> choice
     members: dict[str, str] = field(default_factory=dict)  # member id -> display name
-    connections: int = 0  # open websockets, the presenter's included
+    # The students' open websockets: member id -> worker -> how many (one browser may have
+    # several tabs, on several workers).
+    sockets: dict[str, dict[str, int]] = field(default_factory=dict)
+    connections: int = 0  # open websockets on this worker, the presenter's included
     created_at: float = 0.0
     last_activity: float = 0.0
+    seq: int = 0  # how many changes (joins, leaves, messages) have been applied, in order
 
     def is_presenter(self, token: str) -> bool:
         return secrets.compare_digest(token.encode(), self.presenter_token.encode())
@@ -120,22 +128,80 @@ class Room:
                 counts[choice] += 1
         return counts
 
+    def connect(self, member: str, worker: str) -> None:
+        sockets = self.sockets.setdefault(member, {})
+        sockets[worker] = sockets.get(worker, 0) + 1
+
+    def disconnect(self, member: str, worker: str) -> bool:
+        """One socket fewer; True when it was the member's last (they left the room)."""
+        sockets = self.sockets.get(member, {})
+        if sockets.get(worker, 0) > 1:
+            sockets[worker] -= 1
+        else:
+            sockets.pop(worker, None)
+        if sockets:
+            return False
+        self.sockets.pop(member, None)
+        self.members.pop(member, None)
+        return True
+
+    def drop_worker(self, worker: str) -> None:
+        """A worker is gone: its students' sockets are closed, and who has none left, left."""
+        for member in [m for m, by_worker in self.sockets.items() if worker in by_worker]:
+            del self.sockets[member][worker]
+            if not self.sockets[member]:
+                self.disconnect(member, worker)
+
+    def shared_state(self) -> dict[str, object]:
+        """What every worker following the room holds alike (not its own connections)."""
+        return {
+            "cursor": self.cursor,
+            "question": self.question,
+            "revealed": self.revealed,
+            "answers": self.answers,
+            "members": list(self.members.items()),  # in the order they joined
+            "sockets": self.sockets,
+        }
+
+    def take_state(self, seq: int, state: dict[str, Any]) -> None:
+        """Become the room another worker kept as of change `seq`."""
+        self.seq = seq
+        self.cursor, self.question = int(state["cursor"]), state["question"]
+        self.revealed = bool(state["revealed"])
+        self.answers = {str(k): int(v) for k, v in state["answers"].items()}
+        self.members = {str(m): str(name) for m, name in state["members"]}
+        self.sockets = {
+            str(m): {str(w): int(n) for w, n in by_worker.items()}
+            for m, by_worker in state["sockets"].items()
+        }
+
     def names(self) -> list[str]:
         """The names students gave, in the order they joined (unnamed ones are only counted)."""
         return [name for name in self.members.values() if name]
 
 
 class RoomStore:
-    """Creates, finds, stores and expires rooms; every method runs on the server's event loop."""
+    """Creates, finds, stores and expires rooms; every method runs on the server's event loop.
+
+    One process keeps every room it has loaded. Several workers (`shared`) keep only the
+    rooms they follow (`hold`): any other may change meanwhile on another worker, so it is
+    read afresh each time.
+    """
 
     def __init__(
-        self, engine: Engine, idle_hours: float, clock: Callable[[], float] = time.time
+        self,
+        engine: Engine,
+        idle_hours: float,
+        clock: Callable[[], float] = time.time,
+        shared: bool = False,
     ) -> None:
         self.engine = engine
         self.idle_seconds = idle_hours * 3600
         self.clock = clock  # injectable, so tests expire rooms without waiting hours
+        self.shared = shared
         self._rooms: dict[str, Room] = {}
         _metadata.create_all(engine)
+        _add_seq_column(engine)
 
     def create(self, run_id: str) -> Room:
         self.expire()
@@ -146,7 +212,8 @@ class RoomStore:
         room = Room(code, run_id, secrets.token_urlsafe(24), created_at=now, last_activity=now)
         with self.engine.begin() as conn:
             conn.execute(_rooms.insert().values(**_row(room)))
-        self._rooms[code] = room
+        if not self.shared:
+            self._rooms[code] = room
         return room
 
     def get(self, code: str) -> Room | None:
@@ -157,17 +224,28 @@ class RoomStore:
             room = self._load(code)
             if room is None:
                 return None
-            self._rooms[code] = room
+            if not self.shared:
+                self._rooms[code] = room
         if self._idle(room):
             self._forget(room.code)
             return None
         return room
 
+    def hold(self, room: Room) -> Room:
+        """Keep this room in memory while this worker follows it; the one already held wins."""
+        return self._rooms.setdefault(room.code, room)
+
+    def release(self, code: str) -> None:
+        """This worker follows the room no more (several workers only)."""
+        if self.shared:
+            self._rooms.pop(code, None)
+
     def touch(self, room: Room) -> None:
         room.last_activity = self.clock()
 
     def save(self, *rooms: Room) -> None:
-        """Store these rooms' state now (one short transaction)."""
+        """Store these rooms' state now (one short transaction). Every worker following a room
+        stores it; a worker behind the others never writes over a newer state."""
         if not rooms:
             return
         with self.engine.begin() as conn:
@@ -175,7 +253,11 @@ class RoomStore:
                 self.touch(room)
                 values = _row(room)
                 del values["code"]
-                conn.execute(_rooms.update().where(_rooms.c.code == room.code).values(**values))
+                conn.execute(
+                    _rooms.update()
+                    .where(_rooms.c.code == room.code, _rooms.c.seq <= room.seq)
+                    .values(**values)
+                )
 
     def expire(self) -> list[str]:
         """Forget rooms idle too long, in memory and on disk; a connected room is never idle."""
@@ -220,7 +302,15 @@ class RoomStore:
             answers={str(k): int(v) for k, v in json.loads(m["answers"]).items()},
             created_at=m["created_at"],
             last_activity=m["last_activity"],
+            seq=m["seq"],
         )
+
+
+def _add_seq_column(engine: Engine) -> None:
+    """A database made before rooms counted their changes gets the column (all at 0)."""
+    if "seq" not in {column["name"] for column in inspect(engine).get_columns("rooms")}:
+        with engine.begin() as conn:
+            conn.execute(text("ALTER TABLE rooms ADD COLUMN seq INTEGER NOT NULL DEFAULT 0"))
 
 
 def _row(room: Room) -> dict[str, object]:
@@ -234,4 +324,5 @@ def _row(room: Room) -> dict[str, object]:
         "answers": json.dumps(room.answers),
         "created_at": room.created_at,
         "last_activity": room.last_activity,
+        "seq": room.seq,
     }

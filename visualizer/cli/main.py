@@ -36,6 +36,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8000)")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    parser.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        help="serve from this many processes (default 1); more than one needs "
+        "SESSION_VISUALIZER_DATABASE_URL (PostgreSQL) and SESSION_VISUALIZER_REDIS_URL",
+    )
     commands = parser.add_subparsers(dest="command")
     listing = commands.add_parser("list", help="list the scenarios")
     trace_command.add_parser(commands)
@@ -69,6 +76,13 @@ def _width(text: str) -> int:
     value = int(text)
     if value < MIN_WIDTH:
         raise argparse.ArgumentTypeError(f"at least {MIN_WIDTH} characters")
+    return value
+
+
+def _workers(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError("between 1 and 64")
     return value
 
 
@@ -145,11 +159,17 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"session-visualizer: {error}", file=sys.stderr)
         return 2
     if args.command == "trace":
+        if args.workers > 1:
+            print("session-visualizer: trace watches one app from one process", file=sys.stderr)
+            return 2
         open_browser = not (args.no_browser or args.trace_no_browser)
         return trace_command.trace(args, settings, open_browser)
-    from visualizer.cli.serve import serve
+    from visualizer.cli.serve import serve, several_workers_refused, unreachable
 
-    return serve(settings, open_browser=not args.no_browser)
+    if refused := several_workers_refused(settings, args.workers) or unreachable(settings):
+        print(f"session-visualizer: {refused}", file=sys.stderr)
+        return 2
+    return serve(settings, open_browser=not args.no_browser, workers=args.workers)
 
 
 def _run(args: argparse.Namespace, client: ClientProcess) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import sys
@@ -60,7 +61,7 @@ def quiet_scenario_servers(silent: bool) -> None:
         logger.propagate = False
 
 
-def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
+def server_config(app: FastAPI | str, settings: Settings, workers: int = 1) -> uvicorn.Config:
     """How the visualizer's own server runs: bounded frames, a heartbeat, no proxy believed
     unless configured (uvicorn believes X-Forwarded-For from 127.0.0.1 by default).
 
@@ -71,6 +72,8 @@ def server_config(app: FastAPI, settings: Settings) -> uvicorn.Config:
     proxies = settings.trusted_proxies.strip()
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         loop="auto",
         http="auto",
         log_level="info",
@@ -96,14 +99,92 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+WORKER_APP = f"{__name__}:worker_app"
+
+
+def worker_app() -> FastAPI:
+    """One of several workers' app: its settings come from the environment the first process
+    wrote, its log hides secrets as the first process's does."""
+    from visualizer.app import create_app
+
+    quiet_scenario_servers(silent=False)
+    _hide_secrets()
+    return create_app(Settings.from_env())
+
+
+def several_workers_refused(settings: Settings, workers: int) -> str | None:
+    """Why these settings cannot serve `workers` processes, or None when they can."""
+    if workers <= 1:
+        return None
+    missing = [
+        env
+        for env, given in (
+            ("SESSION_VISUALIZER_DATABASE_URL", settings.database_url.startswith("postgresql")),
+            ("SESSION_VISUALIZER_REDIS_URL", bool(settings.redis_url)),
+        )
+        if not given
+    ]
+    if not missing:
+        return None
+    return (
+        f"--workers {workers} needs {' and '.join(missing)}: every worker must reach the same "
+        "rooms and runs, so they are stored in PostgreSQL "
+        "(SESSION_VISUALIZER_DATABASE_URL=postgresql://user@host/name) and shared through "
+        "Redis (SESSION_VISUALIZER_REDIS_URL=redis://host:6379/0); one process needs neither"
+    )
+
+
+def unreachable(settings: Settings) -> str | None:
+    """Why the configured database or Redis cannot be used now, said before serving."""
+    extra = "pip install 'session-visualizer[workers]'"
+    if settings.redis_url:
+        try:
+            import redis
+        except ImportError:
+            return f"SESSION_VISUALIZER_REDIS_URL needs the Redis client: {extra}"
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
+        try:
+            client.ping()
+        except redis.RedisError as error:
+            return f"cannot reach the Redis of SESSION_VISUALIZER_REDIS_URL ({error})"
+        finally:
+            client.close()
+    if settings.database_url:
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            engine = create_engine(settings.store_url)
+        except ImportError as error:
+            return f"SESSION_VISUALIZER_DATABASE_URL needs its driver ({error.name}): {extra}"
+        try:
+            with engine.connect():
+                pass
+        except SQLAlchemyError as error:
+            shown = engine.url.render_as_string(hide_password=True)
+            reason = getattr(error, "orig", None) or error  # the driver's own words
+            return f"cannot reach SESSION_VISUALIZER_DATABASE_URL={shown} ({reason})"
+        finally:
+            engine.dispose()
+    return None
+
+
+def _for_workers(settings: Settings) -> None:
+    """The workers are new processes that read their settings from the environment."""
+    for name, env in Settings.env_names().items():
+        os.environ[env] = str(getattr(settings, name))
+
+
 def serve(
     settings: Settings,
     open_browser: bool,
     app: FastAPI | None = None,
     page: str = "/",
     until: threading.Event | None = None,
+    workers: int = 1,
 ) -> int:
-    """Serve the visualizer (`app`, or the usual one) and open `page`; `until` stops it."""
+    """Serve the visualizer (`app`, or the usual one) and open `page`; `until` stops it;
+    `workers` > 1 serves it from that many processes sharing the listening socket."""
     from visualizer.app import create_app  # the web stack is only needed to serve
 
     try:
@@ -117,6 +198,14 @@ def serve(
         )
         return 2
     url = f"http://{settings.host}:{sock.getsockname()[1]}{page}"
+    if workers > 1:
+        _for_workers(settings)
+        config = server_config(WORKER_APP, settings, workers)
+        print(f"Session lifecycle visualizer: {url}  ({workers} workers; Ctrl+C stops them)")
+        if open_browser:
+            threading.Timer(0.8, webbrowser.open, (url,)).start()
+        uvicorn.supervisors.Multiprocess(config, sockets=[sock]).run()
+        return 0
     server = uvicorn.Server(server_config(app or create_app(settings), settings))
     if until is not None:
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 Message = dict[str, Any]
@@ -14,14 +15,19 @@ class Channel:
     All methods run on the server's event loop; other threads use `loop.call_soon_threadsafe`.
     """
 
-    def __init__(self, queue_size: int = 1000) -> None:
+    def __init__(
+        self, queue_size: int = 1000, relay: Callable[[Message], None] | None = None
+    ) -> None:
         self.history: list[Message] = []
+        self.relay = relay  # several workers: each message also goes to the others
         self.closed = False
         self._queue_size = queue_size
         self._subscribers: set[asyncio.Queue[Message | None]] = set()
 
     def publish(self, message: Message) -> None:
         self.history.append(message)
+        if self.relay is not None:
+            self.relay(message)
         for queue in list(self._subscribers):
             try:
                 queue.put_nowait(message)
@@ -49,13 +55,17 @@ class Channel:
 
 
 class Broker:
-    """The channels of the runs in progress, by run id."""
+    """The channels of the runs in progress on this worker, by run id; `relay` also sends
+    each run's messages to the other workers."""
 
-    def __init__(self) -> None:
+    def __init__(self, relay: Callable[[str, Message], None] | None = None) -> None:
         self._channels: dict[str, Channel] = {}
+        self.relay = relay
 
     def open(self, run_id: str) -> Channel:
-        channel = self._channels[run_id] = Channel()
+        relay = self.relay
+        to_others = (lambda message: relay(run_id, message)) if relay is not None else None
+        channel = self._channels[run_id] = Channel(relay=to_others)
         return channel
 
     def get(self, run_id: str) -> Channel | None:

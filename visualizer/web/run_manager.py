@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from visualizer.contract.events import Event
 from visualizer.contract.trace import Trace, TraceError, TraceRequest, read_trace
@@ -19,10 +19,14 @@ from visualizer.web import sandboxes
 from visualizer.web.broker import Broker, Channel
 from visualizer.web.store import DONE, FAILED, RUNNING, RunStore
 
+if TYPE_CHECKING:
+    from visualizer.bus.redis_bus import Bus
+
 # A subscriber that comes later reads the stored trace; the channel only has to outlive the
 # moment between the run's end and its subscribers reading that end.
 KEEP_FINISHED_CHANNEL_S = 5.0
 CACHED_TRACES = 64
+INTERRUPTED = "interrupted: the server stopped during the run"
 
 
 @dataclass(slots=True)
@@ -60,19 +64,30 @@ class RunManager:
     """Starts runs, and finds any run's trace: in progress, stored, or imported."""
 
     def __init__(
-        self, store: RunStore, broker: Broker, max_parallel: int, max_queued: int = 100
+        self,
+        store: RunStore,
+        broker: Broker,
+        max_parallel: int,
+        max_queued: int = 100,
+        bus: Bus | None = None,
     ) -> None:
         self.store = store
         self.broker = broker
+        self.bus = bus
         self._running: dict[str, RunInProgress] = {}  # running or waiting for a worker
         self._capacity = max_parallel + max_queued
         # A queued run is an entry in the executor's queue, not a thread of its own.
         self._workers = ThreadPoolExecutor(max_parallel, thread_name_prefix="visualizer-runs")
         self._traces: OrderedDict[str, Trace] = OrderedDict()  # finished traces never change
-        store.fail_unfinished("interrupted: the server stopped during the run")
+        if bus is None:
+            store.fail_unfinished(INTERRUPTED)
+        else:  # the other workers' runs go on: only those of workers that are gone fail
+            bus.every_beat(self._fail_orphans)
         sandboxes.sweep()  # and the sandboxes of the runs it was running
         # Traces shown as runs but not stored: a live request, until it is kept.
         self.transient: Callable[[str], Trace | None] = lambda run_id: None
+        # A scenario by name: what a run in progress on another worker shows until it ends.
+        self.scenarios: Callable[[str], Scenario | None] = lambda name: None
 
     def start(self, scenario: Scenario, loop: asyncio.AbstractEventLoop) -> str:
         """Queue a run; raises RunsBusy when as many runs as the queue holds are waiting."""
@@ -85,6 +100,17 @@ class RunManager:
         self._running[run_id] = RunInProgress(scenario)
         self._workers.submit(self._run, run_id, scenario, channel, loop)
         return run_id
+
+    async def _fail_orphans(self) -> None:
+        """Each heartbeat: the running runs of workers that stopped beating have failed; their
+        followers on every worker are told."""
+        assert self.bus is not None
+        workers = self.store.running_workers() - {self.store.worker}
+        if not workers:
+            return
+        alive = await self.bus.alive(workers)
+        for run_id in self.store.fail_unfinished(INTERRUPTED, alive | {self.store.worker}):
+            self.bus.append_run(run_id, {"type": "end", "status": FAILED, "error": INTERRUPTED})
 
     def close(self) -> None:
         """Stop taking runs; those still queued are marked interrupted by the next start."""
@@ -148,6 +174,10 @@ class RunManager:
         if running is not None:
             return running.trace()
         stored = self.store.get(run_id)
+        if stored is not None and stored.status == RUNNING and stored.trace is None:
+            # Running on another worker: its events stream through the bus, none are here.
+            scenario = self.scenarios(stored.scenario)
+            return RunInProgress(scenario).trace() if scenario is not None else None
         if stored is None or stored.trace is None:
             return None
         try:

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from visualizer.web.services import Services
-from visualizer.web.store import FAILED
+from visualizer.web.store import FAILED, RUNNING
 
 router = APIRouter()
 
@@ -44,6 +44,12 @@ async def _answer_client(websocket: WebSocket) -> None:
 
 async def _send_run(websocket: WebSocket, svc: Services, run_id: str) -> None:
     channel = svc.runs.broker.get(run_id)
+    bus = svc.runs.bus
+    if channel is None and bus is not None and svc.runs.status(run_id) == RUNNING:
+        # Running on another worker: its messages come through Redis.
+        async for message in bus.follow_run(run_id):
+            await websocket.send_json(message)
+        return
     if channel is not None:
         history, queue = channel.subscribe()
         try:

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from visualizer.contract.validation import explain
 from visualizer.locations import default_data_dir
@@ -81,6 +83,48 @@ class Settings(BaseModel):
         "is closed, so a student who left stops being counted.",
     )
 
+    database_url: str = Field(
+        default="",
+        max_length=2_000,
+        description="The visualizer's own database, of runs and rooms, as a SQLAlchemy URL "
+        "(postgresql://user@host/name for several workers); by default runs.db in the data "
+        "folder.",
+    )
+    redis_url: str = Field(
+        default="",
+        max_length=2_000,
+        description="Redis that several workers share rooms and runs through "
+        "(redis://host:6379/0); unset, one process serves everything itself.",
+    )
+    redis_prefix: str = Field(
+        default="session-visualizer",
+        pattern=r"^[A-Za-z0-9_.:-]{1,100}$",
+        description="What the visualizer's Redis keys and channels start with, so several "
+        "visualizers can share one Redis.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        if not url:
+            return url
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise ValueError("a database URL like postgresql://user@host/name") from None
+        if parsed.get_backend_name() not in {"postgresql", "sqlite"}:
+            raise ValueError("the visualizer stores its runs in PostgreSQL or SQLite")
+        if parsed.drivername == "postgresql":  # the driver the visualizer installs
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        return parsed.render_as_string(hide_password=False)
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, url: str) -> str:
+        if url and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("a Redis URL like redis://host:6379/0")
+        return url
+
     @classmethod
     def env_names(cls) -> dict[str, str]:
         """Each setting's environment variable, by setting name."""
@@ -116,5 +160,11 @@ class Settings(BaseModel):
         return [name.strip() for name in self.allowed_hosts.split(",") if name.strip()]
 
     @property
-    def database_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'runs.db'}"
+    def store_url(self) -> str:
+        """Where runs and rooms are stored: the configured database, or the data folder's."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'runs.db'}"
+
+    @property
+    def shared(self) -> bool:
+        """Whether workers share rooms and runs (through Redis and a database server)."""
+        return bool(self.redis_url)

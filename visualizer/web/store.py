@@ -8,7 +8,18 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Float, MetaData, String, Table, Text, create_engine, select
+from sqlalchemy import (
+    Column,
+    Float,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 
 RUNNING, DONE, FAILED = "running", "done", "failed"
@@ -25,6 +36,7 @@ _runs = Table(
     Column("created_at", Float, nullable=False, index=True),
     Column("trace", Text),
     Column("error", Text),
+    Column("worker", String, nullable=False, server_default=""),  # the process running it
 )
 
 
@@ -45,11 +57,16 @@ def new_run_id() -> str:
 
 
 class RunStore:
-    """Runs survive a restart; each method is one short transaction."""
+    """Runs survive a restart; each method is one short transaction. `worker` names this
+    process, so that with several workers each knows which running runs are its own."""
 
-    def __init__(self, database_url: str) -> None:
-        self.engine: Engine = create_engine(database_url)
+    def __init__(self, database_url: str, worker: str = "") -> None:
+        self.engine: Engine = create_engine(database_url, pool_pre_ping=True)
+        self.worker = worker
         _metadata.create_all(self.engine)
+        if "worker" not in {column["name"] for column in inspect(self.engine).get_columns("runs")}:
+            with self.engine.begin() as conn:  # made by an earlier version
+                conn.execute(text("ALTER TABLE runs ADD COLUMN worker VARCHAR NOT NULL DEFAULT ''"))
 
     def create(
         self, scenario: str, title: str, origin: str = "run", trace: dict[str, Any] | None = None
@@ -65,6 +82,7 @@ class RunStore:
                     status=DONE if trace is not None else RUNNING,
                     created_at=time.time(),
                     trace=json.dumps(trace) if trace is not None else None,
+                    worker=self.worker,
                 )
             )
         return run_id
@@ -83,12 +101,28 @@ class RunStore:
                 _runs.update().where(_runs.c.id == run_id).values(status=FAILED, error=error)
             )
 
-    def fail_unfinished(self, error: str) -> None:
-        """Runs left 'running' by a server that stopped can never finish: say so."""
+    def fail_unfinished(self, error: str, alive: set[str] | None = None) -> list[str]:
+        """Runs left 'running' by a server that stopped can never finish: say so. With several
+        workers (`alive`: the workers still running), only the runs of workers that are gone.
+        The ids of the runs failed."""
+        query = select(_runs.c.id).where(_runs.c.status == RUNNING)
+        if alive is not None:
+            query = query.where(_runs.c.worker.not_in(alive))
         with self.engine.begin() as conn:
-            conn.execute(
-                _runs.update().where(_runs.c.status == RUNNING).values(status=FAILED, error=error)
-            )
+            failed = list(conn.execute(query).scalars())
+            if failed:
+                conn.execute(
+                    _runs.update()
+                    .where(_runs.c.id.in_(failed), _runs.c.status == RUNNING)
+                    .values(status=FAILED, error=error)
+                )
+        return failed
+
+    def running_workers(self) -> set[str]:
+        """The workers that have runs still 'running'."""
+        with self.engine.connect() as conn:
+            query = select(_runs.c.worker).where(_runs.c.status == RUNNING).distinct()
+            return set(conn.execute(query).scalars())
 
     def get(self, run_id: str) -> StoredRun | None:
         with self.engine.connect() as conn:
