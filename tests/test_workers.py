@@ -7,6 +7,7 @@ and Redis key prefix, and drops them after.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
 import signal
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -203,18 +204,87 @@ def test_a_run_started_on_one_worker_streams_to_another(
         assert streamed == stored["events"]
 
 
-def test_several_workers_serve_one_classroom(shared: dict[str, str], tmp_path: Path) -> None:
+def test_the_runs_of_a_killed_worker_end_as_interrupted_everywhere(
+    shared: dict[str, str], tmp_path: Path
+) -> None:
+    one_only = {**shared, "SESSION_VISUALIZER_MAX_PARALLEL_RUNS": "1"}
+    with worker(shared, tmp_path / "two") as (two, _):
+        with worker(one_only, tmp_path / "one") as (one, doomed):
+            started = [
+                httpx.post(f"{one}/api/runs", json={"scenario": "create_item"}).json()["id"]
+                for _ in range(3)
+            ]
+
+            async def follow_until_the_end() -> dict[str, Any]:
+                from websockets.asyncio.client import connect
+
+                url = two.replace("http://", "ws://") + f"/ws/runs/{started[-1]}"
+                async with connect(url) as ws:
+                    os.killpg(doomed.pid, signal.SIGKILL)  # with the last run still queued
+                    async for text in ws:
+                        message: dict[str, Any] = json.loads(text)
+                        if message["type"] == "end":
+                            return message
+                raise AssertionError("the stream closed without an end")
+
+            end = asyncio.run(asyncio.wait_for(follow_until_the_end(), 30))
+        assert end["status"] == "failed" and "interrupted" in end["error"]
+        stored = httpx.get(f"{two}/api/runs/{started[-1]}").json()
+        assert stored["status"] == "failed" and "interrupted" in stored["error"]
+
+
+def test_several_workers_serve_one_classroom(
+    shared: dict[str, str], tmp_path: Path, room_lesson: dict[str, Any]
+) -> None:
     import redis
 
+    prefix = shared["SESSION_VISUALIZER_REDIS_PREFIX"]
     with worker(shared, tmp_path / "data", "--workers", "2") as (site, _):
-        client = redis.Redis.from_url(REDIS_URL)
+        client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
         deadline = time.monotonic() + 20
-        alive: list[bytes] = []
+        alive: list[str] = []
         while time.monotonic() < deadline and len(alive) < 2:
-            alive = list(client.scan_iter(f"{shared['SESSION_VISUALIZER_REDIS_PREFIX']}:worker:*"))
+            alive = list(client.scan_iter(f"{prefix}:worker:*"))
             time.sleep(0.2)
         assert len(alive) == 2, alive
-        assert httpx.get(f"{site}/api/scenarios").status_code == 200
+        room = open_room(site, import_run(site, room_lesson))
+        code, token = room["code"], room["presenter_token"]
+
+        def kept_sockets() -> dict[str, dict[str, int]]:
+            """Where the students sit (member -> worker -> sockets), as Redis keeps the room."""
+            kept = client.hget(f"{prefix}:room:{code}:state", "state")
+            return json.loads(kept)["sockets"] if kept else {}
+
+        async def lesson() -> set[str]:
+            async with (
+                joined(site, code, token=token) as (presenter, _, _),
+                AsyncExitStack() as stack,
+            ):
+                students: list[Member] = []
+                workers: set[str] = set()
+                # Classes join a dozen at once until both workers took some (the kernel, not
+                # us, says which worker accepts a connection).
+                while len(workers) < 2 and len(students) < 120:
+                    batch = range(len(students), len(students) + 12)
+                    seated = await asyncio.gather(
+                        *(
+                            stack.enter_async_context(joined(site, code, name=f"s{n}"))
+                            for n in batch
+                        )
+                    )
+                    students += [student for student, _, _ in seated]
+                    await presenter.until("members", count=len(students))
+                    while len(sockets := kept_sockets()) < len(students):
+                        await asyncio.sleep(0.1)
+                    workers = {w for by_worker in sockets.values() for w in by_worker}
+                for cursor in (3, 6, 9):
+                    await presenter.send({"type": "goto", "cursor": cursor})
+                    moves = await _settle(students, "cursor", cursor=cursor)
+                    assert len(moves) == len(students)
+                return workers
+
+        workers = asyncio.run(lesson())
+        assert workers == {key.rsplit(":", 1)[1] for key in alive}  # both took students
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,7 @@ class Hub:
         self.saves = Saves(store, kept=self.relay.kept)
         self._seats: dict[str, set[Seat]] = {}  # seated: welcomed, following the room
         self._arriving: dict[int, Seat] = {}  # joined, welcomed once its join is applied
+        self._numbered: dict[int, Seat] = {}  # every seat here, by number: replies find it
         self._numbers = itertools.count(1)
         self._materials: dict[str, Material] = {}  # per connected room: its members share it
         self._stale: dict[str, tuple[Room, Material, dict[Summary, None]]] = {}
@@ -145,7 +146,7 @@ class Hub:
             self._left_here(room)
             raise
         seat = Seat(websocket, room, presenter, member, material, next(self._numbers))
-        self._arriving[seat.number] = seat
+        self._arriving[seat.number] = self._numbered[seat.number] = seat
         self.store.touch(room)
         try:
             await self.relay.send(room, self._op("join", seat, name=name))
@@ -167,6 +168,7 @@ class Hub:
         """The connection is over: nothing more is sent to it, and the room is told."""
         seat.stop()
         self._arriving.pop(seat.number, None)
+        self._numbered.pop(seat.number, None)
         room = seat.room
         self._seats.get(room.code, set()).discard(seat)
         try:
@@ -208,7 +210,7 @@ class Hub:
         ours = op["worker"] == self.relay.worker
         kind = op["op"]
         if kind == "say":
-            seat = self._seated(room, op["seat"]) if ours else None
+            seat = self._numbered.get(op["seat"]) if ours else None
             sender = Sender(bool(op["presenter"]), str(op["member"]))
             self._deliver(room, seat, handle(room, sender, material, op["text"]))
         elif kind == "join":
@@ -221,12 +223,6 @@ class Hub:
             self.refresh(room, material, "members")
         if isinstance(self.relay, Shared):
             self.saves.changed(room)  # every change: a late worker catches up from it
-
-    def _seated(self, room: Room, number: int) -> Seat | None:
-        for seat in self._seats.get(room.code, ()):
-            if seat.number == number:
-                return seat
-        return None
 
     def flush(self) -> None:
         """Store every room changed since it was last stored (the server is stopping)."""

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from visualizer.contract.validation import explain
 from visualizer.locations import default_data_dir
@@ -108,6 +106,10 @@ class Settings(BaseModel):
     def _database_url(cls, url: str) -> str:
         if not url:
             return url
+        # Imported here: the terminal commands read settings without loading SQLAlchemy.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             parsed = make_url(url)
         except ArgumentError:
