@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.helpers import run_async
 from tests.live_support import free_port, postgres_database, served
 from tests.room_support import Member, import_run, joined, open_room, room_state
 
@@ -117,7 +118,7 @@ def test_a_presenter_on_one_worker_and_students_on_another_follow_every_step(
                     ([1, 1], 2),
                 ]
 
-        asyncio.run(lesson())
+        run_async(lesson())
         # Both workers say the same: the state is the database's, not one process's.
         assert room_state(one, code)["cursor"] == room_state(two, code)["cursor"]
 
@@ -152,7 +153,7 @@ def test_a_worker_killed_mid_lesson_loses_no_run_or_room(
                     secret: str = welcome["member"]
                     return secret
 
-            secret = asyncio.run(until_the_kill())
+            secret = run_async(until_the_kill())
         # Worker one is dead. Its run and its room are where every worker finds them.
         stored = httpx.get(f"{two}/api/runs/{run}").json()
         assert stored["status"] == "done" and len(stored["events"]) == len(room_lesson["events"])
@@ -164,7 +165,7 @@ def test_a_worker_killed_mid_lesson_loses_no_run_or_room(
                 assert welcome["question"]["question"] == 1
                 assert welcome["question"]["answer"] == 1  # her answer was kept
 
-        asyncio.run(reconnect())
+        run_async(reconnect())
 
 
 def test_a_run_started_on_one_worker_streams_to_another(
@@ -197,7 +198,7 @@ def test_a_run_started_on_one_worker_streams_to_another(
                         break
             return messages
 
-        messages = asyncio.run(asyncio.wait_for(follow(), 60))
+        messages = run_async(asyncio.wait_for(follow(), 60))
         stored = httpx.get(f"{one}/api/runs/{last}").json()
         assert messages[-1] == {"type": "end", "status": "done", "events": len(stored["events"])}
         streamed = [message["event"] for message in messages[:-1]]
@@ -227,7 +228,7 @@ def test_the_runs_of_a_killed_worker_end_as_interrupted_everywhere(
                             return message
                 raise AssertionError("the stream closed without an end")
 
-            end = asyncio.run(asyncio.wait_for(follow_until_the_end(), 30))
+            end = run_async(asyncio.wait_for(follow_until_the_end(), 30))
         assert end["status"] == "failed" and "interrupted" in end["error"]
         stored = httpx.get(f"{two}/api/runs/{started[-1]}").json()
         assert stored["status"] == "failed" and "interrupted" in stored["error"]
@@ -283,7 +284,7 @@ def test_several_workers_serve_one_classroom(
                     assert len(moves) == len(students)
                 return workers
 
-        workers = asyncio.run(lesson())
+        workers = run_async(lesson())
         assert workers == {key.rsplit(":", 1)[1] for key in alive}  # both took students
 
 
