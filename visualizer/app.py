@@ -30,7 +30,7 @@ from visualizer.web.guard import Guard, HostPolicy
 from visualizer.web.pages import root
 from visualizer.web.run_manager import RunManager, RunsBusy
 from visualizer.web.services import Services, get_services
-from visualizer.web.settings import Settings, SettingsError
+from visualizer.web.settings import Settings, SettingsError, needs_extra
 from visualizer.web.stage import step_refs
 from visualizer.web.store import RunStore
 
@@ -113,9 +113,6 @@ def create_app(
     return app
 
 
-WORKERS_EXTRA = "pip install 'session-visualizer[workers]'"
-
-
 def _bus(settings: Settings) -> Bus | None:
     """The link to the other workers, when a Redis is configured."""
     if not settings.redis_url:
@@ -124,7 +121,7 @@ def _bus(settings: Settings) -> Bus | None:
         from visualizer.bus.redis_bus import Bus
     except ImportError:
         raise SettingsError(
-            f"SESSION_VISUALIZER_REDIS_URL needs the Redis client: {WORKERS_EXTRA}"
+            needs_extra("SESSION_VISUALIZER_REDIS_URL", "the Redis client")
         ) from None
     return Bus(settings.redis_url, settings.redis_prefix, settings.room_idle_hours * 3600)
 
@@ -134,7 +131,7 @@ def _run_store(settings: Settings, worker: str) -> RunStore:
         return RunStore(settings.store_url, worker)
     except ImportError as error:  # postgresql:// without psycopg
         raise SettingsError(
-            f"SESSION_VISUALIZER_DATABASE_URL needs its driver ({error.name}): {WORKERS_EXTRA}"
+            needs_extra("SESSION_VISUALIZER_DATABASE_URL", f"its driver ({error.name})")
         ) from None
 
 

@@ -15,7 +15,7 @@ import uvicorn
 
 from visualizer.execution.server import THREAD_NAME
 from visualizer.web.guard import MAX_FRAME_BYTES
-from visualizer.web.settings import Settings
+from visualizer.web.settings import Settings, needs_extra
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -136,12 +136,11 @@ def several_workers_refused(settings: Settings, workers: int) -> str | None:
 
 def unreachable(settings: Settings) -> str | None:
     """Why the configured database or Redis cannot be used now, said before serving."""
-    extra = "pip install 'session-visualizer[workers]'"
     if settings.redis_url:
         try:
             import redis
         except ImportError:
-            return f"SESSION_VISUALIZER_REDIS_URL needs the Redis client: {extra}"
+            return needs_extra("SESSION_VISUALIZER_REDIS_URL", "the Redis client")
         client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=3)
         try:
             client.ping()
@@ -156,7 +155,7 @@ def unreachable(settings: Settings) -> str | None:
         try:
             engine = create_engine(settings.store_url)
         except ImportError as error:
-            return f"SESSION_VISUALIZER_DATABASE_URL needs its driver ({error.name}): {extra}"
+            return needs_extra("SESSION_VISUALIZER_DATABASE_URL", f"its driver ({error.name})")
         try:
             with engine.connect():
                 pass

@@ -13,6 +13,12 @@ from visualizer.contract.validation import explain
 from visualizer.locations import default_data_dir
 
 ENV_PREFIX = "SESSION_VISUALIZER_"
+WORKERS_EXTRA = "pip install 'session-visualizer[workers]'"  # Redis's client and psycopg
+
+
+def needs_extra(variable: str, what: str) -> str:
+    """What to install when a setting names a server whose client is missing."""
+    return f"{variable} needs {what}: {WORKERS_EXTRA}"
 
 
 class SettingsError(ValueError):
