@@ -151,3 +151,32 @@ def postgres_database() -> Iterator[str]:
             yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
         finally:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of its own on the machine's Redis, its keys deleted afterwards."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        message = (
+            f"Redis is not reachable at 127.0.0.1:6379 ({error}). Start it, e.g. "
+            "redis-server --daemonize yes"
+        )
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    prefix = f"test-{secrets.token_hex(4)}"
+    try:
+        yield prefix
+    finally:
+        keys = list(client.scan_iter(f"{prefix}:*"))
+        if keys:
+            client.delete(*keys)
+        client.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -23,42 +22,21 @@ import httpx
 import pytest
 
 from tests.helpers import run_async
-from tests.live_support import free_port, postgres_database, served
+from tests.live_support import REDIS_URL, free_port, postgres_database, redis_prefix, served
 from tests.room_support import Member, import_run, joined, open_room, room_state
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).parent.parent
 
 
 @pytest.fixture
-def shared(tmp_path: Path) -> Iterator[dict[str, str]]:
+def shared() -> Iterator[dict[str, str]]:
     """The settings several workers share: a database and a key prefix of this test's own."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        message = (
-            f"Redis is not reachable at 127.0.0.1:6379 ({error}). Start it, e.g. "
-            "redis-server --daemonize yes"
-        )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
-    prefix = f"test-{secrets.token_hex(4)}"
-    with postgres_database() as database:
-        try:
-            yield {
-                "SESSION_VISUALIZER_DATABASE_URL": database,
-                "SESSION_VISUALIZER_REDIS_URL": REDIS_URL,
-                "SESSION_VISUALIZER_REDIS_PREFIX": prefix,
-            }
-        finally:
-            keys = list(client.scan_iter(f"{prefix}:*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
+    with redis_prefix() as prefix, postgres_database() as database:
+        yield {
+            "SESSION_VISUALIZER_DATABASE_URL": database,
+            "SESSION_VISUALIZER_REDIS_URL": REDIS_URL,
+            "SESSION_VISUALIZER_REDIS_PREFIX": prefix,
+        }
 
 
 @contextmanager
@@ -85,41 +63,49 @@ def test_a_presenter_on_one_worker_and_students_on_another_follow_every_step(
         room = open_room(one, import_run(one, room_lesson))
         code, token, last = room["code"], room["presenter_token"], len(room_lesson["events"])
 
+        async def teach(presenter: Member, students: list[Member]) -> None:
+            ada, grace = students
+            members = await presenter.until("members", count=2)
+            assert sorted(members["names"]) == ["Ada", "Grace"]
+            for cursor in range(1, last + 1):
+                await presenter.send({"type": "goto", "cursor": cursor})
+                moves = await _settle(students, "cursor")
+                assert [move["cursor"] for move in moves] == [cursor, cursor]
+            await presenter.send({"type": "open_question", "question": 0})
+            asked = await _settle(students, "question")
+            assert {message["question"] for message in asked} == {0}
+            await ada.send({"type": "answer", "choice": 0})
+            await grace.send({"type": "answer", "choice": 1})
+            assert (await ada.until("answered"))["choice"] == 0
+            tally = await presenter.until("tally", answered=2)
+            assert tally["counts"] == [1, 1]
+            # A late student on the first worker lands where the class is.
+            async with joined(one, code, name="Linus") as (_, welcome, cursor):
+                assert welcome["question"]["question"] == 0
+                assert cursor == room_state(one, code)["cursor"]
+                await presenter.until("members", count=3)
+            await presenter.send({"type": "reveal"})
+            reveals = await _settle(students, "reveal")
+            assert [(reveal["counts"], reveal["answered"]) for reveal in reveals] == [
+                ([1, 1], 2),
+                ([1, 1], 2),
+            ]
+
         async def lesson() -> None:
             async with (
-                joined(one, code, token=token) as (presenter, _, _),
                 joined(two, code, name="Ada") as (ada, _, _),
                 joined(two, code, name="Grace") as (grace, _, _),
             ):
-                students = [ada, grace]
-                members = await presenter.until("members", count=2)
-                assert sorted(members["names"]) == ["Ada", "Grace"]
-                for cursor in range(1, last + 1):
-                    await presenter.send({"type": "goto", "cursor": cursor})
-                    moves = await _settle(students, "cursor")
-                    assert [move["cursor"] for move in moves] == [cursor, cursor]
-                await presenter.send({"type": "open_question", "question": 0})
-                asked = await _settle(students, "question")
-                assert {message["question"] for message in asked} == {0}
-                await ada.send({"type": "answer", "choice": 0})
-                await grace.send({"type": "answer", "choice": 1})
-                assert (await ada.until("answered"))["choice"] == 0
-                tally = await presenter.until("tally", answered=2)
-                assert tally["counts"] == [1, 1]
-                # A late student on the first worker lands where the class is.
-                async with joined(one, code, name="Linus") as (_, welcome, cursor):
-                    assert welcome["question"]["question"] == 0
-                    assert cursor == room_state(one, code)["cursor"]
-                    await presenter.until("members", count=3)
-                await presenter.send({"type": "reveal"})
-                reveals = await _settle(students, "reveal")
-                assert [(reveal["counts"], reveal["answered"]) for reveal in reveals] == [
-                    ([1, 1], 2),
-                    ([1, 1], 2),
-                ]
+                # Worker one has nobody in the room yet: it tells the room as Redis keeps it.
+                deadline = time.monotonic() + 5
+                while room_state(one, code)["members"] < 2 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                assert room_state(one, code)["members"] == 2
+                async with joined(one, code, token=token) as (presenter, _, _):
+                    await teach(presenter, [ada, grace])
 
         run_async(lesson())
-        # Both workers say the same: the state is the database's, not one process's.
+        # Neither worker holds the room now, and both tell the same state.
         assert room_state(one, code)["cursor"] == room_state(two, code)["cursor"]
 
 

@@ -45,6 +45,10 @@ class Relay(Protocol):
         """These rooms were just stored (their state is worth keeping for late workers)."""
         ...
 
+    async def newest(self, room: Room) -> Room:
+        """The room as it is now, for a look from outside (the state API)."""
+        ...
+
 
 class InProcess:
     """One process: a change is applied as it is sent."""
@@ -65,6 +69,9 @@ class InProcess:
 
     def kept(self, rooms: list[Room]) -> None:
         return None
+
+    async def newest(self, room: Room) -> Room:
+        return room
 
 
 @dataclass(slots=True)
@@ -117,6 +124,13 @@ class Shared:
             if room.code in self._following:
                 self.bus.keep_room_state(room.code, room.seq, room.shared_state())
 
+    async def newest(self, room: Room) -> Room:
+        if room.code not in self._following:  # followed elsewhere: as the workers keep it
+            kept = await self.bus.room_state(room.code)
+            if kept is not None and kept[0] >= room.seq:
+                room.take_state(*kept)
+        return room
+
     # -- in order ---------------------------------------------------------------------------
 
     def _arrived(self, code: str, op: Op) -> None:
@@ -140,8 +154,8 @@ class Shared:
         # Subscribed first: whatever is published from here on is heard.
         await self.bus.follow_room(room.code, following.handler)
         kept = await self.bus.room_state(room.code)
-        if kept is not None and kept[0] > room.seq:
-            room.take_state(*kept)  # newer than the stored room: another worker kept it
+        if kept is not None and kept[0] >= room.seq:
+            room.take_state(*kept)  # as new as the stored room, and it knows who is connected
         await self._catch_up(following)
 
     async def _catch_up(self, following: _Following) -> None:

@@ -115,6 +115,7 @@ async def create_room(
 async def get_room(code: str, request: Request, svc: ServicesDep, hub: HubDep) -> RoomState:
     """A room's run, cursor, student count and open question (never its token or answer)."""
     room, material = _found(svc, hub, request, code)
+    room = await hub.relay.newest(room)
     return RoomState(
         code=room.code,
         run=room.run_id,
