@@ -31,7 +31,7 @@ from typing import Any
 
 import httpx
 from fanout_support import free_port
-from room_fanout import HERE, _process, _wait_ready
+from room_fanout import _figure, _measure, _process, _wait_ready
 
 POSTGRES = "host=127.0.0.1 port=5432 user=postgres"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -114,24 +114,6 @@ def _room(
         }
 
 
-def _measure(server: dict[str, Any], args: argparse.Namespace, followers: int) -> dict[str, Any]:
-    settings = {**server, "followers": followers, "steps": args.steps, "interval": args.interval}
-    clients = subprocess.run(
-        [sys.executable, str(HERE / "fanout_support.py"), "clients", json.dumps(settings)],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    if clients.returncode != 0:
-        raise SystemExit(f"the clients failed:\n{clients.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(clients.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _figure(values: list[float], unit: str) -> str:
-    return f"{statistics.median(values):.1f} {unit} ({min(values):.1f}-{max(values):.1f})"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", default="2000", help="follower counts (2000)")
@@ -172,8 +154,8 @@ def main() -> int:
             base = statistics.median(theirs)
             ratio = f"{statistics.median(ours) / base:.2f}x" if base else "-"
             print(
-                f"| {followers:,} | {label} | {_figure(ours, unit)} | {_figure(theirs, unit)} "
-                f"| {ratio} |"
+                f"| {followers:,} | {label} | {_figure(ours, unit).strip()} "
+                f"| {_figure(theirs, unit).strip()} | {ratio} |"
             )
         for name, rounds in (("2 workers", two), ("1 worker", one)):
             complete = sum(r["complete"] for r in rounds)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -129,6 +130,13 @@ def plain(database: str, app: str = "shop.main:app") -> Iterator[str]:
         yield f"http://127.0.0.1:{port}"
 
 
+def missing_server(message: str) -> NoReturn:
+    """A server the test needs is not running: skip, saying how to start it; in CI, fail."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
 @contextmanager
 def postgres_database() -> Iterator[str]:
     """A database of its own on the machine's PostgreSQL, dropped afterwards."""
@@ -138,13 +146,10 @@ def postgres_database() -> Iterator[str]:
     try:
         admin = psycopg.connect(f"{POSTGRES} dbname=postgres", autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as error:
-        message = (
+        missing_server(
             f"PostgreSQL is not reachable at 127.0.0.1:5432 ({error}). Start it, e.g. "
             "pg_ctlcluster --skip-systemctl-redirect 15 main start"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
     with admin:
         admin.execute(f'CREATE DATABASE "{name}"')
         try:
@@ -165,13 +170,10 @@ def redis_prefix() -> Iterator[str]:
     try:
         client.ping()
     except redis.ConnectionError as error:
-        message = (
+        missing_server(
             f"Redis is not reachable at 127.0.0.1:6379 ({error}). Start it, e.g. "
             "redis-server --daemonize yes"
         )
-        if os.environ.get("CI") == "true":
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
     prefix = f"test-{secrets.token_hex(4)}"
     try:
         yield prefix

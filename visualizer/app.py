@@ -69,7 +69,7 @@ def create_app(
     templates = Jinja2Templates(directory=TEMPLATES_DIR, context_processors=[_root])
     templates.env.filters["steps"] = step_refs  # "7 the response..." reads "step 7 the response..."
     registry = Registry()
-    runs.scenarios = lambda name: next((s for s in registry if s.name == name), None)
+    runs.scenarios = registry.find
     app.state.services = Services(
         settings=settings,
         registry=registry,

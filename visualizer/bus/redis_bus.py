@@ -259,9 +259,6 @@ class Bus:
         if not workers:
             return set()
         ordered = sorted(workers)
-        found = await self.redis.exists(*(self.key("worker", w) for w in ordered))
-        if found == len(ordered):
-            return set(ordered)
         async with self.redis.pipeline(transaction=False) as pipe:
             for worker in ordered:
                 pipe.exists(self.key("worker", worker))

@@ -165,10 +165,9 @@ def is_ping(text: str | None) -> bool:
     if text is None or len(text) > 64 or "ping" not in text:
         return False
     try:
-        message = json.loads(text)
-    except ValueError:
+        return bool(_parse(text)["type"] == "ping")
+    except Rejected:
         return False
-    return isinstance(message, dict) and message.get("type") == "ping"
 
 
 def handle(room: Room, sender: Sender, material: Material, text: str | None) -> Reply:

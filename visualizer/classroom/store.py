@@ -23,11 +23,11 @@ from sqlalchemy import (
     Table,
     Text,
     delete,
-    inspect,
     select,
-    text,
 )
 from sqlalchemy.engine import Engine
+
+from visualizer.web.store import add_missing_column
 
 # No 0/O, 1/I/L: a code read off a projector is typed right the first time.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -201,7 +201,7 @@ class RoomStore:
         self.shared = shared
         self._rooms: dict[str, Room] = {}
         _metadata.create_all(engine)
-        _add_seq_column(engine)
+        add_missing_column(engine, "rooms", "seq", "INTEGER NOT NULL DEFAULT 0")
 
     def create(self, run_id: str) -> Room:
         self.expire()
@@ -304,13 +304,6 @@ class RoomStore:
             last_activity=m["last_activity"],
             seq=m["seq"],
         )
-
-
-def _add_seq_column(engine: Engine) -> None:
-    """A database made before rooms counted their changes gets the column (all at 0)."""
-    if "seq" not in {column["name"] for column in inspect(engine).get_columns("rooms")}:
-        with engine.begin() as conn:
-            conn.execute(text("ALTER TABLE rooms ADD COLUMN seq INTEGER NOT NULL DEFAULT 0"))
 
 
 def _row(room: Room) -> dict[str, object]:

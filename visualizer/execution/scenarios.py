@@ -239,9 +239,12 @@ class Registry:
     def names(self) -> list[str]:
         return list(self._scenarios)
 
+    def find(self, name: str) -> Scenario | None:
+        return self._scenarios.get(name)
+
     def get(self, name: str) -> Scenario:
-        try:
-            return self._scenarios[name]
-        except KeyError:
+        scenario = self.find(name)
+        if scenario is None:
             available = ", ".join(self._scenarios)
-            raise ScenarioError(f"unknown scenario {name!r}; available: {available}") from None
+            raise ScenarioError(f"unknown scenario {name!r}; available: {available}")
+        return scenario

@@ -171,8 +171,3 @@ class Settings(BaseModel):
     def store_url(self) -> str:
         """Where runs and rooms are stored: the configured database, or the data folder's."""
         return self.database_url or f"sqlite:///{self.data_dir / 'runs.db'}"
-
-    @property
-    def shared(self) -> bool:
-        """Whether workers share rooms and runs (through Redis and a database server)."""
-        return bool(self.redis_url)

@@ -52,6 +52,13 @@ class StoredRun:
     error: str | None
 
 
+def add_missing_column(engine: Engine, table: str, column: str, ddl: str) -> None:
+    """A database made by an earlier version gets a column this one added."""
+    if column not in {found["name"] for found in inspect(engine).get_columns(table)}:
+        with engine.begin() as conn:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+
+
 def new_run_id() -> str:
     return secrets.token_urlsafe(6)
 
@@ -64,9 +71,7 @@ class RunStore:
         self.engine: Engine = create_engine(database_url, pool_pre_ping=True)
         self.worker = worker
         _metadata.create_all(self.engine)
-        if "worker" not in {column["name"] for column in inspect(self.engine).get_columns("runs")}:
-            with self.engine.begin() as conn:  # made by an earlier version
-                conn.execute(text("ALTER TABLE runs ADD COLUMN worker VARCHAR NOT NULL DEFAULT ''"))
+        add_missing_column(self.engine, "runs", "worker", "VARCHAR NOT NULL DEFAULT ''")
 
     def create(
         self, scenario: str, title: str, origin: str = "run", trace: dict[str, Any] | None = None
